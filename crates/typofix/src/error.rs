@@ -1,0 +1,33 @@
+//! The library's error type.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in the typofix library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: no such file or directory", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {reason}", path.display())]
+    InvalidData { path: PathBuf, reason: String },
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// An I/O error on `path`, with a missing file reported as such.
+    pub fn io(path: &Path, source: io::Error) -> Error {
+        if source.kind() == io::ErrorKind::NotFound {
+            Error::NotFound(path.to_owned())
+        } else {
+            Error::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! typofix: fix typos in English text with a DistilBERT-style masked language
+//! model.
+//!
+//! The modules follow the pipeline:
+//! - [`text`]: spans with byte offsets, so edits touch only misspelled words;
+//! - [`corpus`]: clean corpora, streamed as paragraphs;
+//! - [`corrupt`]: the corruption model that makes synthetic typos;
+//! - [`dataset`]: aligned `{"corrupted","clean","edits"}` examples.
+
+pub mod atomic;
+pub mod corpus;
+pub mod corrupt;
+pub mod dataset;
+mod error;
+pub mod text;
+
+pub use error::{Error, Result};
