@@ -1,0 +1,330 @@
+//! `typofix data …`: synthetic typo data.
+
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use typofix::atomic::AtomicFile;
+use typofix::corpus::{Corpus, CorpusOptions, Format};
+use typofix::corrupt::{ConfusionSets, Corruptor, ErrorKind, KindWeights, MisspellingTable};
+use typofix::dataset::{
+    generate, DatasetStats, Exclusions, GenerateOptions, GenerateSummary, Sinks,
+};
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Corrupt a clean corpus into {"corrupted","clean","edits"} JSONL.
+    Generate(Box<GenerateArgs>),
+    /// Count kinds, rates and lengths in a generated JSONL file.
+    Stats(StatsArgs),
+    /// Merge public misspelling tables into typofix's own table format.
+    BuildMisspellings(BuildMisspellingsArgs),
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Corpus files or directories (plain text, WikiExtractor, WikiText or
+    /// JSONL; optionally gzip-compressed).
+    #[arg(long, required = true, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Corpus format: auto, text, wikiextractor, wikitext or jsonl.
+    #[arg(long, default_value = "auto")]
+    format: Format,
+    /// JSONL field that holds the text.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// Examples to write (training and validation together).
+    #[arg(long, default_value_t = 10_000)]
+    examples: usize,
+    /// Share of words to corrupt.
+    #[arg(long, default_value_t = 0.15)]
+    rate: f64,
+    /// Error kinds and weights, e.g. `keyboard=2,drop,misspelling=4`.
+    /// Kinds: keyboard, drop, double, transpose, space, confusion, misspelling.
+    #[arg(long)]
+    kinds: Option<KindWeights>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output JSONL file (written atomically).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Share of sentences to set aside for validation.
+    #[arg(long, default_value_t = 0.0)]
+    valid_fraction: f64,
+    /// Validation output [default: OUT with `.valid` before the extension].
+    #[arg(long)]
+    valid_out: Option<PathBuf>,
+    /// Shortest sentence to use, in words.
+    #[arg(long, default_value_t = 4)]
+    min_words: usize,
+    /// Longest sentence to use, in words.
+    #[arg(long, default_value_t = 64)]
+    max_words: usize,
+    /// Lines longer than this many bytes are skipped.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_line_bytes: usize,
+    /// Confusion sets to use instead of the built-in ones
+    /// (`a,b,c` per line, or After the Deadline's merged TSV).
+    #[arg(long)]
+    confusion_sets: Option<PathBuf>,
+    /// Misspelling tables to use instead of the built-in one.
+    #[arg(long, num_args = 1..)]
+    misspellings: Vec<PathBuf>,
+    /// Leave out every sentence found in these files (JSONL clean/corrupted
+    /// fields, or text lines), such as dev sets.
+    #[arg(long, num_args = 1..)]
+    exclude: Vec<PathBuf>,
+    /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Overwrite existing outputs.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// A JSONL file written by `typofix data generate`.
+    file: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct BuildMisspellingsArgs {
+    /// Misspelling tables: codespell, `typos` CSV, Wikipedia's tab list,
+    /// Freiburg counts, TOEFL-Spell TSV or typofix TSV (detected per file).
+    #[arg(long, required = true, num_args = 1..)]
+    source: Vec<PathBuf>,
+    /// Output TSV; gzip-compressed when the name ends in `.gz`.
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+pub fn run(cmd: DataCommand) -> Result<()> {
+    match cmd {
+        DataCommand::Generate(args) => run_generate(*args),
+        DataCommand::Stats(args) => run_stats(args),
+        DataCommand::BuildMisspellings(args) => run_build_misspellings(args),
+    }
+}
+
+fn run_generate(args: GenerateArgs) -> Result<()> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let weights = args.kinds.unwrap_or_default();
+    let confusions = match &args.confusion_sets {
+        Some(path) => ConfusionSets::from_path(path)?,
+        None => ConfusionSets::builtin(),
+    };
+    let misspellings = if args.misspellings.is_empty() {
+        MisspellingTable::builtin()
+    } else {
+        MisspellingTable::from_sources(&args.misspellings)?
+    };
+    let corruptor = Corruptor::new(args.rate, weights, confusions, misspellings)?;
+    let corpus = Corpus::open(
+        &args.corpus,
+        CorpusOptions {
+            format: args.format,
+            text_field: args.text_field.clone(),
+            max_line_bytes: args.max_line_bytes,
+        },
+    )?;
+    let exclusions = Exclusions::from_paths(&args.exclude)?;
+    let options = GenerateOptions {
+        examples: args.examples,
+        seed: args.seed,
+        min_words: args.min_words,
+        max_words: args.max_words,
+        valid_fraction: args.valid_fraction,
+    };
+
+    let valid_out = (args.valid_fraction > 0.0).then(|| {
+        args.valid_out
+            .clone()
+            .unwrap_or_else(|| valid_path(&args.out))
+    });
+    for path in std::iter::once(&args.out).chain(valid_out.as_ref()) {
+        if path.exists() && !args.force {
+            bail!(
+                "{} already exists; pass --force to overwrite it",
+                path.display()
+            );
+        }
+    }
+    let mut train = AtomicFile::create(&args.out)?;
+    let mut valid = valid_out.as_deref().map(AtomicFile::create).transpose()?;
+
+    let bar = ProgressBar::new(args.examples as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} examples, {per_sec}, ETA {eta}")
+            .expect("the progress template is valid"),
+    );
+    let started = Instant::now();
+    let summary = generate(
+        &corpus,
+        &corruptor,
+        &options,
+        &exclusions,
+        Sinks {
+            train: &mut train,
+            valid: valid.as_mut().map(|v| v as &mut dyn Write),
+        },
+        &mut |n| bar.set_position(n as u64),
+    )?;
+    bar.finish_and_clear();
+    train.commit()?;
+    if let Some(v) = valid {
+        v.commit()?;
+    }
+    print_summary(
+        &summary,
+        &args,
+        valid_out.as_deref(),
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// `train.jsonl` → `train.valid.jsonl`.
+fn valid_path(out: &Path) -> PathBuf {
+    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}.valid.{}", ext.to_string_lossy()),
+        None => format!("{stem}.valid"),
+    };
+    out.with_file_name(name)
+}
+
+fn print_summary(s: &GenerateSummary, args: &GenerateArgs, valid_out: Option<&Path>, secs: f64) {
+    let total = s.train_examples + s.valid_examples;
+    eprintln!(
+        "wrote {} examples to {} in {secs:.1}s ({:.0} examples/min)",
+        s.train_examples,
+        args.out.display(),
+        total as f64 / secs.max(1e-9) * 60.0
+    );
+    if let Some(path) = valid_out {
+        eprintln!(
+            "wrote {} validation examples to {}",
+            s.valid_examples,
+            path.display()
+        );
+    }
+    if total < args.examples {
+        eprintln!(
+            "warning: only {total} of the {} examples asked for",
+            args.examples
+        );
+    }
+    eprintln!(
+        "corrupted {} of {} words ({:.2}%, asked for {:.2}%)",
+        s.corrupted_words,
+        s.words,
+        100.0 * s.realised_rate(),
+        100.0 * args.rate
+    );
+    let kinds: Vec<String> = s.edits.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    eprintln!("edits: {}", kinds.join(", "));
+    let r = &s.read;
+    eprintln!(
+        "read {} files, {} lines, {} paragraphs{}; skipped {} empty, {} invalid UTF-8, {} over-long, \
+         {} invalid JSON and {} markup lines, {} sentences outside {}..={} words, {} excluded",
+        r.files,
+        r.lines,
+        r.paragraphs,
+        if s.corpus_passes > 1 { format!(" ({} passes)", s.corpus_passes) } else { String::new() },
+        r.empty_lines,
+        r.invalid_utf8,
+        r.overlong_lines,
+        r.invalid_json,
+        r.markup_lines,
+        s.out_of_window,
+        args.min_words,
+        args.max_words,
+        s.excluded
+    );
+}
+
+fn run_stats(args: StatsArgs) -> Result<()> {
+    let file = File::open(&args.file).map_err(|e| typofix::Error::io(&args.file, e))?;
+    let stats = DatasetStats::from_reader(BufReader::new(file))
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &stats)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    print_stats(&mut out, &stats)?;
+    Ok(())
+}
+
+fn print_stats(out: &mut impl Write, s: &DatasetStats) -> io::Result<()> {
+    writeln!(out, "examples        {}", s.examples)?;
+    if s.invalid_lines > 0 || s.misaligned > 0 {
+        writeln!(out, "invalid lines   {}", s.invalid_lines)?;
+        writeln!(out, "misaligned      {}", s.misaligned)?;
+    }
+    writeln!(out, "words           {}", s.words)?;
+    writeln!(
+        out,
+        "corrupted words {} ({:.2}%)\n",
+        s.corrupted_words,
+        100.0 * s.realised_rate()
+    )?;
+    writeln!(
+        out,
+        "{:<12} {:>9} {:>9} {:>7}",
+        "kind", "edits", "words", "rate"
+    )?;
+    for kind in ErrorKind::ALL {
+        let k = s.kinds.get(&kind).cloned().unwrap_or_default();
+        writeln!(
+            out,
+            "{:<12} {:>9} {:>9} {:>6.2}%",
+            kind.name(),
+            k.edits,
+            k.words,
+            100.0 * k.words as f64 / s.words.max(1) as f64
+        )?;
+    }
+    if !s.ops.is_empty() {
+        writeln!(out)?;
+        for (op, n) in &s.ops {
+            writeln!(out, "  {op:<20} {n:>9}")?;
+        }
+    }
+    for (title, hist) in [
+        ("sentence length (words)", &s.sentence_words),
+        ("edits per sentence", &s.edits_per_sentence),
+    ] {
+        writeln!(out, "\n{title}")?;
+        let max = hist.0.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+        for (label, n) in &hist.0 {
+            let bar = "#".repeat((n * 40).div_ceil(max));
+            writeln!(out, "  {label:>6} {n:>9} {bar}")?;
+        }
+    }
+    Ok(())
+}
+
+fn run_build_misspellings(args: BuildMisspellingsArgs) -> Result<()> {
+    let table = MisspellingTable::from_sources(&args.source)?;
+    table.save(&args.out)?;
+    eprintln!(
+        "wrote misspellings of {} words to {}",
+        table.len(),
+        args.out.display()
+    );
+    Ok(())
+}
