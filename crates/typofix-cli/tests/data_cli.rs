@@ -176,6 +176,42 @@ fn flate2_like_header() -> Vec<u8> {
 }
 
 #[test]
+fn examples_can_stream_to_standard_output() {
+    let assert = typofix()
+        .args([
+            "data",
+            "generate",
+            "--examples",
+            "25",
+            "--out",
+            "-",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "wrote 25 examples to standard output",
+        ));
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout.lines().count(), 25);
+    assert!(stdout
+        .lines()
+        .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+}
+
+#[test]
+fn stats_on_a_missing_file_says_so() {
+    typofix()
+        .args(["data", "stats", "nowhere.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nowhere.jsonl: no such file or directory",
+        ));
+}
+
+#[test]
 fn unknown_kinds_are_refused_with_the_list_of_kinds() {
     let dir = tempfile::tempdir().unwrap();
     generate(&dir.path().join("x.jsonl"), &["--kinds", "keyboard,typo"])

@@ -49,7 +49,7 @@ pub struct GenerateArgs {
     kinds: Option<KindWeights>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output JSONL file (written atomically).
+    /// Output JSONL file, written atomically; `-` for standard output.
     #[arg(long, short)]
     out: PathBuf,
     /// Share of sentences to set aside for validation.
@@ -149,12 +149,18 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         valid_fraction: args.valid_fraction,
     };
 
-    let valid_out = (args.valid_fraction > 0.0).then(|| {
-        args.valid_out
-            .clone()
-            .unwrap_or_else(|| valid_path(&args.out))
-    });
-    for path in std::iter::once(&args.out).chain(valid_out.as_ref()) {
+    let to_stdout = args.out.as_os_str() == "-";
+    let valid_out = match (args.valid_fraction > 0.0, &args.valid_out) {
+        (false, _) => None,
+        (true, Some(path)) => Some(path.clone()),
+        (true, None) if to_stdout => bail!("--valid-fraction with --out - needs --valid-out FILE"),
+        (true, None) => Some(valid_path(&args.out)),
+    };
+    let files = (!to_stdout)
+        .then_some(&args.out)
+        .into_iter()
+        .chain(valid_out.as_ref());
+    for path in files {
         if path.exists() && !args.force {
             bail!(
                 "{} already exists; pass --force to overwrite it",
@@ -162,7 +168,11 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
             );
         }
     }
-    let mut train = AtomicFile::create(&args.out)?;
+    let mut train = if to_stdout {
+        Output::Stdout(io::stdout().lock())
+    } else {
+        Output::File(AtomicFile::create(&args.out)?)
+    };
     let mut valid = valid_out.as_deref().map(AtomicFile::create).transpose()?;
 
     let bar = ProgressBar::new(args.examples as u64).with_style(
@@ -182,7 +192,10 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         &mut |n| bar.set_position(n as u64),
     )?;
     bar.finish_and_clear();
-    train.commit()?;
+    match train {
+        Output::File(file) => file.commit()?,
+        Output::Stdout(mut out) => out.flush().context("cannot write to standard output")?,
+    }
     if let Some(v) = valid {
         v.commit()?;
     }
@@ -193,6 +206,28 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
     );
     Ok(())
+}
+
+/// Where the training examples go.
+enum Output {
+    File(AtomicFile),
+    Stdout(io::StdoutLock<'static>),
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::File(f) => f.write(buf),
+            Output::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::File(f) => f.flush(),
+            Output::Stdout(s) => s.flush(),
+        }
+    }
 }
 
 /// `train.jsonl` → `train.valid.jsonl`.
@@ -207,10 +242,14 @@ fn valid_path(out: &Path) -> PathBuf {
 
 fn print_summary(s: &GenerateSummary, args: &GenerateArgs, valid_out: Option<&Path>, secs: f64) {
     let total = s.train_examples + s.valid_examples;
+    let out = if args.out.as_os_str() == "-" {
+        "standard output".into()
+    } else {
+        args.out.display().to_string()
+    };
     eprintln!(
-        "wrote {} examples to {} in {secs:.1}s ({:.0} examples/min)",
+        "wrote {} examples to {out} in {secs:.1}s ({:.0} examples/min)",
         s.train_examples,
-        args.out.display(),
         total as f64 / secs.max(1e-9) * 60.0
     );
     if let Some(path) = valid_out {
