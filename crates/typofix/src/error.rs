@@ -14,6 +14,10 @@ pub enum Error {
     InvalidData { path: PathBuf, reason: String },
     #[error("{0}")]
     InvalidArgument(String),
+    #[error("{}: {reason}", path.display())]
+    InvalidModel { path: PathBuf, reason: String },
+    #[error("tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
 }
 
 impl Error {

@@ -5,13 +5,15 @@
 //! - [`text`]: spans with byte offsets, so edits touch only misspelled words;
 //! - [`corpus`]: clean corpora, streamed as paragraphs;
 //! - [`corrupt`]: the corruption model that makes synthetic typos;
-//! - [`dataset`]: aligned `{"corrupted","clean","edits"}` examples.
+//! - [`dataset`]: aligned `{"corrupted","clean","edits"}` examples;
+//! - [`model`]: DistilBERT for masked language modelling, in candle.
 
 pub mod atomic;
 pub mod corpus;
 pub mod corrupt;
 pub mod dataset;
 mod error;
+pub mod model;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -1,0 +1,13 @@
+//! The model: DistilBERT for masked language modelling, its configuration
+//! and its checkpoints.
+
+mod checkpoint;
+mod config;
+mod distilbert;
+
+pub use checkpoint::{expected_shapes, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+pub use config::{Activation, Config, LAYER_NORM_EPS};
+pub use distilbert::{
+    Attention, DistilBertForMaskedLM, DistilBertModel, Embeddings, FeedForward, LayerNorm,
+    TransformerBlock,
+};
