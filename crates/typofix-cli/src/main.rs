@@ -29,6 +29,9 @@ enum Command {
     /// Make and inspect synthetic typo data.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
+    /// Inspect, download and query models.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Data(cmd) => commands::data::run(cmd),
+        Command::Model(cmd) => commands::model::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

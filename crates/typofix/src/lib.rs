@@ -15,5 +15,6 @@ pub mod dataset;
 mod error;
 pub mod model;
 pub mod text;
+pub mod tokenizer;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 mod checkpoint;
 mod config;
 mod distilbert;
+mod fill_mask;
 
 pub use checkpoint::{expected_shapes, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{Activation, Config, LAYER_NORM_EPS};
@@ -11,3 +12,4 @@ pub use distilbert::{
     Attention, DistilBertForMaskedLM, DistilBertModel, Embeddings, FeedForward, LayerNorm,
     TransformerBlock,
 };
+pub use fill_mask::{fill_mask, Candidate, MaskPrediction};

@@ -1,0 +1,187 @@
+//! `typofix model …`: inspect, fetch and query DistilBERT checkpoints.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use typofix::model::{fill_mask, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+use typofix::tokenizer::{Tokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE};
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Predict every [MASK] in a text, like transformers' fill-mask pipeline.
+    FillMask(FillMaskArgs),
+    /// Fetch a DistilBERT checkpoint from the Hugging Face hub (needs a network).
+    Download(DownloadArgs),
+    /// Show a checkpoint's configuration and size.
+    Info(InfoArgs),
+    /// Rewrite a checkpoint in Hugging Face's layout, optionally in fp16.
+    Convert(ConvertArgs),
+}
+
+#[derive(Args)]
+pub struct FillMaskArgs {
+    /// A checkpoint directory (config.json, model.safetensors, and
+    /// tokenizer.json or vocab.txt).
+    #[arg(long)]
+    model: PathBuf,
+    /// Candidates to show per mask.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Print JSON: per mask, its position and [{token, id, probability}].
+    #[arg(long)]
+    json: bool,
+    /// Text with one or more [MASK] tokens.
+    text: String,
+}
+
+#[derive(Args)]
+pub struct DownloadArgs {
+    /// Repository on the hub, e.g. distilbert-base-uncased.
+    name: String,
+    #[arg(long, default_value = "main")]
+    revision: String,
+    /// Where to put the files [default: the repository's name].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ConvertArgs {
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    /// Weight precision: f32, f16 or bf16.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
+    dtype: String,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    #[arg(long)]
+    model: PathBuf,
+}
+
+pub fn run(cmd: ModelCommand) -> Result<()> {
+    match cmd {
+        ModelCommand::FillMask(args) => run_fill_mask(args),
+        ModelCommand::Download(args) => run_download(args),
+        ModelCommand::Info(args) => run_info(args),
+        ModelCommand::Convert(args) => run_convert(args),
+    }
+}
+
+fn load(dir: &Path) -> Result<(Checkpoint, Tokenizer)> {
+    let checkpoint = Checkpoint::load(dir, &candle_core::Device::Cpu)?;
+    let tokenizer = Tokenizer::load(dir)?;
+    if tokenizer.vocab_size() > checkpoint.config.vocab_size {
+        bail!(
+            "{}: the tokenizer has {} tokens but the model only {}: they do not belong together",
+            dir.display(),
+            tokenizer.vocab_size(),
+            checkpoint.config.vocab_size
+        );
+    }
+    Ok((checkpoint, tokenizer))
+}
+
+fn run_fill_mask(args: FillMaskArgs) -> Result<()> {
+    let (checkpoint, tokenizer) = load(&args.model)?;
+    let model = checkpoint.model()?;
+    let predictions = fill_mask(&model, &tokenizer, &args.text, args.top_k)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &predictions)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for p in &predictions {
+        writeln!(out, "[MASK] at token {}:", p.position)?;
+        for c in &p.candidates {
+            writeln!(out, "  {:<16} {:>6}  {:.4}", c.token, c.id, c.probability)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_convert(args: ConvertArgs) -> Result<()> {
+    let checkpoint = Checkpoint::load(&args.model, &candle_core::Device::Cpu)?;
+    let dtype = match args.dtype.as_str() {
+        "f16" => candle_core::DType::F16,
+        "bf16" => candle_core::DType::BF16,
+        _ => candle_core::DType::F32,
+    };
+    Checkpoint::save(&args.out, &checkpoint.config, &checkpoint.tensors, dtype)?;
+    if let Ok(tokenizer) = Tokenizer::load(&args.model) {
+        tokenizer.save(&args.out, checkpoint.config.max_position_embeddings)?;
+    }
+    eprintln!(
+        "wrote {} ({}) to {}",
+        args.model.display(),
+        args.dtype,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn run_info(args: InfoArgs) -> Result<()> {
+    let checkpoint = Checkpoint::load(&args.model, &candle_core::Device::Cpu)?;
+    let c = &checkpoint.config;
+    let params: usize = checkpoint.tensors.values().map(|t| t.elem_count()).sum();
+    println!("{}", args.model.display());
+    println!(
+        "  DistilBERT: {} layers, dim {}, {} heads, hidden {}, vocabulary {}, {} positions",
+        c.n_layers, c.dim, c.n_heads, c.hidden_dim, c.vocab_size, c.max_position_embeddings
+    );
+    println!("  parameters: {params} ({:.1} M)", params as f64 / 1e6);
+    match Tokenizer::load(&args.model) {
+        Ok(t) => println!("  tokenizer: {} tokens", t.vocab_size()),
+        Err(e) => println!("  tokenizer: none ({e})"),
+    }
+    Ok(())
+}
+
+fn run_download(args: DownloadArgs) -> Result<()> {
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(args.name.rsplit('/').next().unwrap_or(&args.name)));
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_progress(true)
+        .build()
+        .context("cannot set up the Hugging Face hub client")?;
+    let repo = api.repo(hf_hub::Repo::with_revision(
+        args.name.clone(),
+        hf_hub::RepoType::Model,
+        args.revision.clone(),
+    ));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let required = [CONFIG_FILE, WEIGHTS_FILE];
+    let optional = [TOKENIZER_FILE, VOCAB_FILE, TOKENIZER_CONFIG_FILE];
+    for file in required.iter().chain(&optional) {
+        match repo.get(file) {
+            Ok(cached) => {
+                std::fs::copy(&cached, out.join(file))
+                    .with_context(|| format!("cannot copy {file} into {}", out.display()))?;
+            }
+            Err(e) if required.contains(file) => bail!(
+                "cannot fetch {file} of {}@{} from the Hugging Face hub: {e}\n\
+                 Check the name and your network. Offline, put config.json and model.safetensors \
+                 (plus tokenizer.json or vocab.txt) in a directory by hand and pass it with --model.",
+                args.name,
+                args.revision
+            ),
+            Err(_) => {}
+        }
+    }
+    // Prove that what arrived is a usable checkpoint before saying so.
+    load(&out).with_context(|| format!("{} was downloaded but does not load", args.name))?;
+    eprintln!(
+        "downloaded {}@{} into {}",
+        args.name,
+        args.revision,
+        out.display()
+    );
+    Ok(())
+}
