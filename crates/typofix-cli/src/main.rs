@@ -32,6 +32,9 @@ enum Command {
     /// Inspect, download and query models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Train tokenizers and models.
+    #[command(subcommand)]
+    Train(commands::train::TrainCommand),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(cmd) => commands::data::run(cmd),
         Command::Model(cmd) => commands::model::run(cmd),
+        Command::Train(cmd) => commands::train::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,5 +16,6 @@ mod error;
 pub mod model;
 pub mod text;
 pub mod tokenizer;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
-use typofix::model::{Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+use typofix::model::{Checkpoint, DropoutSource, Pass, CONFIG_FILE, WEIGHTS_FILE};
 use typofix::Error;
 
 fn fixture() -> PathBuf {
@@ -50,8 +50,12 @@ fn embeddings_hidden_states_and_logits_match_transformers_on_every_row() {
         .model()
         .unwrap();
 
-    let embeddings = model.encoder().embeddings().forward(ids, false).unwrap();
-    let hidden = model.encoder().forward(ids, mask, false).unwrap();
+    let embeddings = model
+        .encoder()
+        .embeddings()
+        .forward(ids, Pass::Infer)
+        .unwrap();
+    let hidden = model.encoder().forward(ids, mask, Pass::Infer).unwrap();
     let logits = model.forward(ids, mask).unwrap();
     for (name, ours) in [
         ("embeddings", &embeddings),
@@ -72,8 +76,12 @@ fn the_training_path_computes_the_same_function_without_dropout() {
     checkpoint.config.dropout = 0.0;
     checkpoint.config.attention_dropout = 0.0;
     let model = checkpoint.model().unwrap();
-    let hidden = model.encoder().forward(ids, mask, true).unwrap();
-    let logits = model.mlm_logits(&hidden, true).unwrap();
+    let dropout = DropoutSource::new(0);
+    let hidden = model
+        .encoder()
+        .forward(ids, mask, Pass::Train(&dropout))
+        .unwrap();
+    let logits = model.mlm_logits(&hidden, Pass::Train(&dropout)).unwrap();
     assert!(max_abs_diff(&logits, &reference["logits"]) <= 1e-4);
 }
 
@@ -85,11 +93,11 @@ fn the_head_on_selected_positions_equals_the_full_logits_there() {
         .unwrap()
         .model()
         .unwrap();
-    let hidden = model.encoder().forward(ids, mask, false).unwrap();
+    let hidden = model.encoder().forward(ids, mask, Pass::Infer).unwrap();
     let flat = hidden.reshape((3 * 128, 64)).unwrap();
     let picked = Tensor::new(&[0u32, 130, 260], &Device::Cpu).unwrap();
     let logits = model
-        .mlm_logits(&flat.index_select(&picked, 0).unwrap(), false)
+        .mlm_logits(&flat.index_select(&picked, 0).unwrap(), Pass::Infer)
         .unwrap();
     let full = reference["logits"]
         .reshape((3 * 128, 1000))

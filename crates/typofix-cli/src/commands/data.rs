@@ -9,11 +9,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use typofix::atomic::AtomicFile;
-use typofix::corpus::{Corpus, CorpusOptions, Format};
 use typofix::corrupt::{ConfusionSets, Corruptor, ErrorKind, KindWeights, MisspellingTable};
-use typofix::dataset::{
-    generate, DatasetStats, Exclusions, GenerateOptions, GenerateSummary, Sinks,
-};
+use typofix::dataset::{generate, DatasetStats, GenerateOptions, GenerateSummary, Sinks};
+
+use super::CorpusArgs;
 
 #[derive(Subcommand)]
 pub enum DataCommand {
@@ -27,16 +26,8 @@ pub enum DataCommand {
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Corpus files or directories (plain text, WikiExtractor, WikiText or
-    /// JSONL; optionally gzip-compressed).
-    #[arg(long, required = true, num_args = 1..)]
-    corpus: Vec<PathBuf>,
-    /// Corpus format: auto, text, wikiextractor, wikitext or jsonl.
-    #[arg(long, default_value = "auto")]
-    format: Format,
-    /// JSONL field that holds the text.
-    #[arg(long, default_value = "text")]
-    text_field: String,
+    #[command(flatten)]
+    corpus: CorpusArgs,
     /// Examples to write (training and validation together).
     #[arg(long, default_value_t = 10_000)]
     examples: usize,
@@ -58,15 +49,6 @@ pub struct GenerateArgs {
     /// Validation output [default: OUT with `.valid` before the extension].
     #[arg(long)]
     valid_out: Option<PathBuf>,
-    /// Shortest sentence to use, in words.
-    #[arg(long, default_value_t = 4)]
-    min_words: usize,
-    /// Longest sentence to use, in words.
-    #[arg(long, default_value_t = 64)]
-    max_words: usize,
-    /// Lines longer than this many bytes are skipped.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_line_bytes: usize,
     /// Confusion sets to use instead of the built-in ones
     /// (`a,b,c` per line, or After the Deadline's merged TSV).
     #[arg(long)]
@@ -74,10 +56,6 @@ pub struct GenerateArgs {
     /// Misspelling tables to use instead of the built-in one.
     #[arg(long, num_args = 1..)]
     misspellings: Vec<PathBuf>,
-    /// Leave out every sentence found in these files (JSONL clean/corrupted
-    /// fields, or text lines), such as dev sets.
-    #[arg(long, num_args = 1..)]
-    exclude: Vec<PathBuf>,
     /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
     #[arg(long)]
     threads: Option<usize>,
@@ -115,12 +93,7 @@ pub fn run(cmd: DataCommand) -> Result<()> {
 }
 
 fn run_generate(args: GenerateArgs) -> Result<()> {
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start the worker threads")?;
-    }
+    super::set_threads(args.threads)?;
     let weights = args.kinds.unwrap_or_default();
     let confusions = match &args.confusion_sets {
         Some(path) => ConfusionSets::from_path(path)?,
@@ -132,20 +105,13 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         MisspellingTable::from_sources(&args.misspellings)?
     };
     let corruptor = Corruptor::new(args.rate, weights, confusions, misspellings)?;
-    let corpus = Corpus::open(
-        &args.corpus,
-        CorpusOptions {
-            format: args.format,
-            text_field: args.text_field.clone(),
-            max_line_bytes: args.max_line_bytes,
-        },
-    )?;
-    let exclusions = Exclusions::from_paths(&args.exclude)?;
+    let corpus = args.corpus.open()?;
+    let exclusions = args.corpus.exclusions()?;
     let options = GenerateOptions {
         examples: args.examples,
         seed: args.seed,
-        min_words: args.min_words,
-        max_words: args.max_words,
+        min_words: args.corpus.min_words,
+        max_words: args.corpus.max_words,
         valid_fraction: args.valid_fraction,
     };
 
@@ -288,8 +254,8 @@ fn print_summary(s: &GenerateSummary, args: &GenerateArgs, valid_out: Option<&Pa
         r.invalid_json,
         r.markup_lines,
         s.out_of_window,
-        args.min_words,
-        args.max_words,
+        args.corpus.min_words,
+        args.corpus.max_words,
         s.excluded
     );
 }

@@ -1,2 +1,68 @@
 pub mod data;
 pub mod model;
+pub mod train;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use typofix::corpus::{Corpus, CorpusOptions, Format};
+use typofix::dataset::Exclusions;
+
+/// Where clean text comes from: shared by `data generate` and `train`.
+#[derive(Args)]
+pub struct CorpusArgs {
+    /// Corpus files or directories (plain text, WikiExtractor, WikiText or
+    /// JSONL; optionally gzip-compressed).
+    #[arg(long, required = true, num_args = 1..)]
+    pub corpus: Vec<PathBuf>,
+    /// Corpus format: auto, text, wikiextractor, wikitext or jsonl.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    /// JSONL field that holds the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// Shortest sentence to use, in words.
+    #[arg(long, default_value_t = 4)]
+    pub min_words: usize,
+    /// Longest sentence to use, in words.
+    #[arg(long, default_value_t = 64)]
+    pub max_words: usize,
+    /// Lines longer than this many bytes are skipped.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_line_bytes: usize,
+    /// Leave out every sentence found in these files (JSONL clean/corrupted
+    /// fields, or text lines), such as dev sets.
+    #[arg(long, num_args = 1..)]
+    pub exclude: Vec<PathBuf>,
+}
+
+impl CorpusArgs {
+    pub fn open(&self) -> Result<Corpus> {
+        Ok(Corpus::open(
+            &self.corpus,
+            CorpusOptions {
+                format: self.format,
+                text_field: self.text_field.clone(),
+                max_line_bytes: self.max_line_bytes,
+            },
+        )?)
+    }
+
+    pub fn exclusions(&self) -> Result<Exclusions> {
+        Ok(Exclusions::from_paths(&self.exclude)?)
+    }
+}
+
+/// Sets the number of worker threads for rayon and for candle's kernels.
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        // candle's matrix kernels size their pool from this variable.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {n} worker threads: {e}"))?;
+    }
+    Ok(())
+}

@@ -136,6 +136,24 @@ impl Corpus {
         &self.files
     }
 
+    /// Streams the sentences of `window` whitespace-separated words.
+    pub fn sentences(
+        &self,
+        window: std::ops::RangeInclusive<usize>,
+    ) -> impl Iterator<Item = Result<String, Error>> + Send {
+        self.paragraphs().flat_map(move |paragraph| {
+            let found: Vec<Result<String, Error>> = match paragraph {
+                Ok(p) => crate::text::sentences(&p)
+                    .into_iter()
+                    .filter(|s| window.contains(&s.split_whitespace().count()))
+                    .map(|s| Ok(s.to_string()))
+                    .collect(),
+                Err(e) => vec![Err(e)],
+            };
+            found
+        })
+    }
+
     /// Streams the corpus's paragraphs, file after file.
     pub fn paragraphs(&self) -> Paragraphs {
         Paragraphs {

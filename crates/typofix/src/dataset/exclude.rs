@@ -17,7 +17,7 @@ pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
 
 /// Hash of a sentence's letters and digits, lower-cased: the same sentence
 /// with other spacing, casing or punctuation hashes the same.
-pub(crate) fn sentence_key(sentence: &str) -> u64 {
+pub fn sentence_key(sentence: &str) -> u64 {
     let mut buf = [0u8; 4];
     fnv1a(
         sentence

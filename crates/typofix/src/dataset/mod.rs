@@ -6,6 +6,6 @@ mod generate;
 mod stats;
 
 pub use example::Example;
-pub use exclude::Exclusions;
+pub use exclude::{sentence_key, Exclusions};
 pub use generate::{generate, GenerateOptions, GenerateSummary, Sinks};
 pub use stats::{DatasetStats, Histogram, KindStats};

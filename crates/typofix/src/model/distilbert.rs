@@ -7,14 +7,15 @@
 //! which uses tanh GELU and fixed epsilons, and leaves us no control over the
 //! layout, freezing or training.
 //!
-//! Every `forward` takes `train`: in training, dropout is on and LayerNorm and
-//! softmax are composed from differentiable ops; in inference they use
+//! Every `forward` takes a [`Pass`]: in training, dropout is on and LayerNorm
+//! and softmax are composed from differentiable ops; in inference they use
 //! candle's fused kernels, which have no backward pass.
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 
 use super::config::{Activation, Config, LAYER_NORM_EPS};
+use super::pass::Pass;
 
 /// Value added to attention scores of padded keys.
 const MASKED: f64 = -1e9;
@@ -44,8 +45,8 @@ impl LayerNorm {
         &self.bias
     }
 
-    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        if !train && x.is_contiguous() {
+    pub fn forward(&self, x: &Tensor, pass: Pass) -> Result<Tensor> {
+        if !pass.is_train() && x.is_contiguous() {
             return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
         }
         let mean = x.mean_keepdim(D::Minus1)?;
@@ -62,14 +63,6 @@ fn activate(x: &Tensor, activation: Activation) -> Result<Tensor> {
     match activation {
         Activation::Gelu => x.gelu_erf(),
         Activation::Relu => x.relu(),
-    }
-}
-
-fn dropout(x: &Tensor, p: f64, train: bool) -> Result<Tensor> {
-    if train && p > 0.0 {
-        candle_nn::ops::dropout(x, p as f32)
-    } else {
-        Ok(x.clone())
     }
 }
 
@@ -104,15 +97,15 @@ impl Embeddings {
         self.word_embeddings.embeddings()
     }
 
-    pub fn forward(&self, input_ids: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn forward(&self, input_ids: &Tensor, pass: Pass) -> Result<Tensor> {
         let seq_len = input_ids.dim(1)?;
         let positions = Tensor::arange(0u32, seq_len as u32, input_ids.device())?;
         let words = self.word_embeddings.forward(input_ids)?;
         let positions = self.position_embeddings.forward(&positions)?;
         let x = self
             .layer_norm
-            .forward(&words.broadcast_add(&positions)?, train)?;
-        dropout(&x, self.dropout, train)
+            .forward(&words.broadcast_add(&positions)?, pass)?;
+        pass.dropout(&x, self.dropout)
     }
 }
 
@@ -141,7 +134,7 @@ impl Attention {
     }
 
     /// `x`: (batch, seq, dim); `mask_bias`: (batch, 1, 1, seq), 0 for real keys.
-    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, pass: Pass) -> Result<Tensor> {
         let (b, s, d) = x.dims3()?;
         let dh = d / self.n_heads;
         let heads = |t: Tensor| {
@@ -154,12 +147,12 @@ impl Attention {
         let k = heads(self.k_lin.forward(x)?)?;
         let v = heads(self.v_lin.forward(x)?)?;
         let scores = q.matmul(&k.t()?)?.broadcast_add(mask_bias)?;
-        let weights = if train {
+        let weights = if pass.is_train() {
             candle_nn::ops::softmax(&scores, D::Minus1)?
         } else {
             candle_nn::ops::softmax_last_dim(&scores)?
         };
-        let weights = dropout(&weights, self.dropout, train)?;
+        let weights = pass.dropout(&weights, self.dropout)?;
         let context = weights.matmul(&v)?.transpose(1, 2)?.reshape((b, s, d))?;
         self.out_lin.forward(&context)
     }
@@ -184,9 +177,9 @@ impl FeedForward {
         })
     }
 
-    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor, pass: Pass) -> Result<Tensor> {
         let h = activate(&self.lin1.forward(x)?, self.activation)?;
-        dropout(&self.lin2.forward(&h)?, self.dropout, train)
+        pass.dropout(&self.lin2.forward(&h)?, self.dropout)
     }
 }
 
@@ -213,11 +206,11 @@ impl TransformerBlock {
         })
     }
 
-    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, train: bool) -> Result<Tensor> {
-        let attended = self.attention.forward(x, mask_bias, train)?;
-        let x = self.sa_layer_norm.forward(&(attended + x)?, train)?;
-        let transformed = self.ffn.forward(&x, train)?;
-        self.output_layer_norm.forward(&(transformed + x)?, train)
+    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, pass: Pass) -> Result<Tensor> {
+        let attended = self.attention.forward(x, mask_bias, pass)?;
+        let x = self.sa_layer_norm.forward(&(attended + x)?, pass)?;
+        let transformed = self.ffn.forward(&x, pass)?;
+        self.output_layer_norm.forward(&(transformed + x)?, pass)
     }
 }
 
@@ -249,12 +242,12 @@ impl DistilBertModel {
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
-        train: bool,
+        pass: Pass,
     ) -> Result<Tensor> {
         let mask_bias = mask_bias(attention_mask, self.embeddings.word_embeddings().dtype())?;
-        let mut x = self.embeddings.forward(input_ids, train)?;
+        let mut x = self.embeddings.forward(input_ids, pass)?;
         for layer in &self.layers {
-            x = layer.forward(&x, &mask_bias, train)?;
+            x = layer.forward(&x, &mask_bias, pass)?;
         }
         Ok(x)
     }
@@ -317,16 +310,18 @@ impl DistilBertForMaskedLM {
 
     /// Logits over the vocabulary, (batch, seq, vocab).
     pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
-        let hidden = self.distilbert.forward(input_ids, attention_mask, false)?;
-        self.mlm_logits(&hidden, false)
+        let hidden = self
+            .distilbert
+            .forward(input_ids, attention_mask, Pass::Infer)?;
+        self.mlm_logits(&hidden, Pass::Infer)
     }
 
     /// The head alone, on hidden states of any leading shape (…, dim). Apply
     /// it to the masked positions only: the vocabulary projection dominates
     /// a small model's cost.
-    pub fn mlm_logits(&self, hidden: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn mlm_logits(&self, hidden: &Tensor, pass: Pass) -> Result<Tensor> {
         let x = activate(&self.vocab_transform.forward(hidden)?, self.activation)?;
-        let x = self.vocab_layer_norm.forward(&x, train)?;
+        let x = self.vocab_layer_norm.forward(&x, pass)?;
         self.vocab_projector.forward(&x)
     }
 }

@@ -4,7 +4,7 @@
 use candle_core::{Device, Tensor, D};
 use serde::Serialize;
 
-use super::DistilBertForMaskedLM;
+use super::{DistilBertForMaskedLM, Pass};
 use crate::tokenizer::Tokenizer;
 use crate::Error;
 
@@ -51,12 +51,15 @@ pub fn fill_mask(
     let device: &Device = model.device();
     let input = Tensor::new(ids.as_slice(), device)?.unsqueeze(0)?;
     let mask = input.ones_like()?;
-    let hidden = model.encoder().forward(&input, &mask, false)?.squeeze(0)?;
+    let hidden = model
+        .encoder()
+        .forward(&input, &mask, Pass::Infer)?
+        .squeeze(0)?;
     let picked = Tensor::new(
         positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
         device,
     )?;
-    let logits = model.mlm_logits(&hidden.index_select(&picked, 0)?, false)?;
+    let logits = model.mlm_logits(&hidden.index_select(&picked, 0)?, Pass::Infer)?;
     let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
 
     Ok(positions

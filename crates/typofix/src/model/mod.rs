@@ -5,6 +5,7 @@ mod checkpoint;
 mod config;
 mod distilbert;
 mod fill_mask;
+mod pass;
 
 pub use checkpoint::{expected_shapes, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{Activation, Config, LAYER_NORM_EPS};
@@ -13,3 +14,4 @@ pub use distilbert::{
     TransformerBlock,
 };
 pub use fill_mask::{fill_mask, Candidate, MaskPrediction};
+pub use pass::{DropoutSource, Pass};

@@ -1,0 +1,348 @@
+//! `typofix train …`: tokenizers and models.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use typofix::model::{Checkpoint, Config};
+use typofix::tokenizer::{Normalisation, Tokenizer};
+use typofix::train::{
+    init_model, latest_checkpoint, Decay, Event, MlmData, MlmDataOptions, MlmTask, Schedule, Task,
+    TrainOptions, Trainer, CHECKPOINTS_DIR, FINAL_DIR, METRICS_FILE,
+};
+
+use super::CorpusArgs;
+
+#[derive(Subcommand)]
+pub enum TrainCommand {
+    /// Train a WordPiece vocabulary on a corpus.
+    Tokenizer(TokenizerArgs),
+    /// Masked-language-model training: pretraining from scratch, or
+    /// continued training of a checkpoint (--init).
+    Mlm(Box<MlmArgs>),
+}
+
+#[derive(Args)]
+pub struct TokenizerArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    #[arg(long, default_value_t = 8192)]
+    vocab_size: usize,
+    /// Keep case and accents (the default is uncased, like distilbert-base-uncased).
+    #[arg(long)]
+    cased: bool,
+    /// Sentences to learn from.
+    #[arg(long, default_value_t = 500_000)]
+    max_sentences: usize,
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct MlmArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Output directory: metrics.jsonl, checkpoints/ and the final model/.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Continue from the newest checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
+    /// Start from this checkpoint (ours or Hugging Face's) instead of from scratch.
+    #[arg(long)]
+    init: Option<PathBuf>,
+    /// Train only the MLM head (the prototype's recipe); needs --init.
+    #[arg(long)]
+    freeze_encoder: bool,
+    /// A tokenizer directory for a model from scratch [default: train one].
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+    /// Vocabulary size of a tokenizer trained here.
+    #[arg(long, default_value_t = 8192)]
+    vocab_size: usize,
+    /// Model size from scratch: distilbert-base, or small (the dims below).
+    #[arg(long, default_value = "small", value_parser = ["small", "distilbert-base"])]
+    config: String,
+    #[arg(long, default_value_t = 256)]
+    dim: usize,
+    #[arg(long, default_value_t = 4)]
+    layers: usize,
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    #[arg(long, default_value_t = 1024)]
+    hidden: usize,
+    /// Longest sequence in tokens ([CLS] and [SEP] included).
+    #[arg(long, default_value_t = 64)]
+    seq_len: usize,
+    /// Optimiser steps [default: one epoch].
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Epochs, when --steps is not given.
+    #[arg(long, default_value_t = 1.0)]
+    epochs: f64,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Batches whose gradients are summed into one step.
+    #[arg(long, default_value_t = 1)]
+    grad_accum: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Warm-up, as a share of the steps.
+    #[arg(long, default_value_t = 0.05)]
+    warmup: f64,
+    /// Decay after warm-up: linear, cosine or constant.
+    #[arg(long, default_value = "linear")]
+    schedule: Decay,
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Gradient-norm limit (0: none).
+    #[arg(long, default_value_t = 1.0)]
+    clip: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 10)]
+    log_every: u64,
+    #[arg(long, default_value_t = 200)]
+    eval_every: u64,
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: u64,
+    #[arg(long, default_value_t = 2)]
+    keep_checkpoints: usize,
+    /// Sentences to read from the corpus.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_sentences: usize,
+    #[arg(long, default_value_t = 0.01)]
+    valid_fraction: f64,
+    /// cpu, or cuda / metal in builds with those features.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn run(cmd: TrainCommand) -> Result<()> {
+    match cmd {
+        TrainCommand::Tokenizer(args) => run_tokenizer(args),
+        TrainCommand::Mlm(args) => run_mlm(*args),
+    }
+}
+
+fn train_tokenizer(
+    corpus: &CorpusArgs,
+    vocab_size: usize,
+    max_sentences: usize,
+    cased: bool,
+) -> Result<Tokenizer> {
+    let corpus_files = corpus.open()?;
+    let mut failure = None;
+    let sentences = corpus_files
+        .sentences(corpus.min_words..=corpus.max_words)
+        .map_while(|s| s.map_err(|e| failure = Some(e)).ok())
+        .take(max_sentences);
+    let normalisation = Normalisation {
+        lowercase: !cased,
+        strip_accents: None,
+    };
+    let tokenizer = Tokenizer::train(sentences, vocab_size, normalisation)?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    Ok(tokenizer)
+}
+
+fn run_tokenizer(args: TokenizerArgs) -> Result<()> {
+    let tokenizer = train_tokenizer(
+        &args.corpus,
+        args.vocab_size,
+        args.max_sentences,
+        args.cased,
+    )?;
+    tokenizer.save(&args.out, 512)?;
+    eprintln!(
+        "wrote a {}-token WordPiece vocabulary to {}",
+        tokenizer.vocab_size(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn device(name: &str) -> Result<candle_core::Device> {
+    Ok(match name {
+        "cpu" => candle_core::Device::Cpu,
+        "cuda" => candle_core::Device::new_cuda(0).context(
+            "cannot use CUDA: this build has no CUDA support or no GPU is visible \
+             (build with `--features cuda` on a machine with the CUDA toolkit)",
+        )?,
+        "metal" => candle_core::Device::new_metal(0)
+            .context("cannot use Metal: build with `--features metal` on a Mac")?,
+        other => bail!("unknown device {other:?}; use cpu, cuda or metal"),
+    })
+}
+
+fn run_mlm(args: MlmArgs) -> Result<()> {
+    super::set_threads(args.threads)?;
+    let device = device(&args.device)?;
+    let resuming = latest_checkpoint(&args.out)?;
+    if resuming.is_some() && !args.resume {
+        bail!(
+            "{} already holds a training run; pass --resume to continue it, or choose another --out",
+            args.out.display()
+        );
+    }
+    if args.freeze_encoder && args.init.is_none() && resuming.is_none() {
+        bail!("--freeze-encoder trains the head of an existing model: give it with --init");
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+
+    // Tokenizer and model: from the run's own checkpoint when resuming, from
+    // --init when fine-tuning, else new.
+    let tokenizer_dir = args.out.join("tokenizer");
+    let (tokenizer, config, varmap) = if let Some(dir) = &resuming {
+        let config = typofix::model::read_config(&dir.join("config.json"))?;
+        let varmap = init_model(&config, args.seed, &device)?;
+        (Tokenizer::load(dir)?, config, varmap)
+    } else if let Some(init) = &args.init {
+        let checkpoint = Checkpoint::load(init, &device)?;
+        let config = checkpoint.config.clone();
+        (Tokenizer::load(init)?, config, checkpoint.into_varmap()?)
+    } else {
+        let tokenizer = match &args.tokenizer {
+            Some(dir) => Tokenizer::load(dir)?,
+            None => {
+                eprintln!("training a {}-token WordPiece vocabulary…", args.vocab_size);
+                let t = train_tokenizer(
+                    &args.corpus,
+                    args.vocab_size,
+                    args.max_sentences.min(500_000),
+                    false,
+                )?;
+                t.save(&tokenizer_dir, args.seq_len)?;
+                t
+            }
+        };
+        let mut config = match args.config.as_str() {
+            "distilbert-base" => Config::distilbert_base(),
+            _ => Config::new(
+                tokenizer.vocab_size(),
+                args.dim,
+                args.layers,
+                args.heads,
+                args.hidden,
+                args.seq_len,
+            ),
+        };
+        config.vocab_size = tokenizer.vocab_size();
+        config.pad_token_id = tokenizer.pad_id;
+        config.validate().map_err(anyhow::Error::msg)?;
+        let varmap = init_model(&config, args.seed, &device)?;
+        (tokenizer, config, varmap)
+    };
+    if tokenizer.vocab_size() > config.vocab_size {
+        bail!(
+            "the tokenizer has {} tokens but the model only {}",
+            tokenizer.vocab_size(),
+            config.vocab_size
+        );
+    }
+
+    let data_options = MlmDataOptions {
+        seq_len: args.seq_len.min(config.max_position_embeddings),
+        min_words: args.corpus.min_words,
+        max_words: args.corpus.max_words,
+        max_sentences: args.max_sentences,
+        valid_fraction: args.valid_fraction,
+        ..MlmDataOptions::default()
+    };
+    let data = MlmData::from_corpus(
+        &args.corpus.open()?,
+        &tokenizer,
+        &data_options,
+        &args.corpus.exclusions()?,
+    )?;
+    eprintln!(
+        "{} training sequences ({} tokens), {} validation sequences",
+        data.train.len(),
+        data.train_tokens(),
+        data.valid.len()
+    );
+    let task = MlmTask::new(
+        data,
+        &tokenizer,
+        config.vocab_size,
+        args.batch_size,
+        args.seed,
+        args.freeze_encoder,
+        device,
+    );
+    let steps = args.steps.unwrap_or_else(|| {
+        ((task.batches_per_epoch() as f64 * args.epochs) / args.grad_accum.max(1) as f64).ceil()
+            as u64
+    });
+    let options = TrainOptions {
+        steps,
+        grad_accum: args.grad_accum,
+        schedule: Schedule {
+            peak: args.lr,
+            warmup_steps: (args.warmup * steps as f64).round() as u64,
+            total_steps: steps,
+            decay: args.schedule,
+        },
+        weight_decay: args.weight_decay,
+        clip: args.clip,
+        seed: args.seed,
+        log_every: args.log_every,
+        eval_every: args.eval_every,
+        checkpoint_every: args.checkpoint_every,
+        keep_checkpoints: args.keep_checkpoints,
+    };
+    let freeze = args.freeze_encoder;
+    let mut trainer = Trainer::new(
+        &args.out,
+        config,
+        &varmap,
+        tokenizer,
+        options,
+        move |name: &str| !freeze || !name.starts_with("distilbert."),
+    )?;
+    if let Some(step) = trainer.resume()? {
+        eprintln!("resuming {} from step {step}", args.out.display());
+    }
+
+    let bar = ProgressBar::new(steps).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg} ETA {eta}")
+            .expect("valid template"),
+    );
+    bar.set_position(trainer.step());
+    trainer.run(&task, &mut |event| match event {
+        Event::Resumed { .. } => {}
+        Event::Step(log) => {
+            bar.set_position(log.step);
+            bar.set_message(format!(
+                "loss {:.3} lr {:.2e} {:.0} tok/s",
+                log.loss, log.lr, log.tokens_per_sec
+            ));
+        }
+        Event::Eval(log) => bar.println(format!(
+            "step {}: validation loss {:.4}, masked-token accuracy {:.2}%",
+            log.step,
+            log.valid_loss,
+            100.0 * log.valid_accuracy
+        )),
+        Event::Checkpoint { path, .. } => bar.println(format!("checkpoint {}", path.display())),
+    })?;
+    bar.finish_and_clear();
+    report_done(&args.out)
+}
+
+fn report_done(out: &Path) -> Result<()> {
+    eprintln!(
+        "done: model in {}, metrics in {}, checkpoints in {}",
+        out.join(FINAL_DIR).display(),
+        out.join(METRICS_FILE).display(),
+        out.join(CHECKPOINTS_DIR).display()
+    );
+    Ok(())
+}
