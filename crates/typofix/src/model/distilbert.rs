@@ -15,6 +15,7 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 
 use super::config::{Activation, Config, LAYER_NORM_EPS};
+use super::kernels::LayerNormOp;
 use super::pass::Pass;
 
 /// Value added to attention scores of padded keys.
@@ -48,6 +49,16 @@ impl LayerNorm {
     pub fn forward(&self, x: &Tensor, pass: Pass) -> Result<Tensor> {
         if !pass.is_train() && x.is_contiguous() {
             return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
+        }
+        if x.device().is_cpu() && x.dtype() == candle_core::DType::F32 {
+            let x = x.contiguous()?;
+            return x.apply_op3(
+                &self.weight,
+                &self.bias,
+                LayerNormOp {
+                    eps: self.eps as f32,
+                },
+            );
         }
         let mean = x.mean_keepdim(D::Minus1)?;
         let centred = x.broadcast_sub(&mean)?;

@@ -5,6 +5,7 @@ mod checkpoint;
 mod config;
 mod distilbert;
 mod fill_mask;
+mod kernels;
 mod pass;
 
 pub use checkpoint::{expected_shapes, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};

@@ -7,11 +7,13 @@
 //! killed and resumed from its last checkpoint computes the very same losses
 //! as one that never stopped.
 
+mod bench;
 mod mlm;
 mod optimizer;
 mod schedule;
 mod state;
 
+pub use bench::{time_training_steps, StepTiming};
 pub use mlm::{MlmData, MlmDataOptions, MlmTask};
 pub use optimizer::{clip_grad_norm, decays, AdamW, AdamWConfig};
 pub use schedule::{Decay, Schedule};
