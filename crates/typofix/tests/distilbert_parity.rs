@@ -160,6 +160,19 @@ fn fixture_copy() -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the fixture whose config.json has `from` replaced by `to`.
+fn fixture_with_config_edit(from: &str, to: &str) -> tempfile::TempDir {
+    let dir = fixture_copy();
+    let path = dir.path().join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(from),
+        "{from:?} is not in the fixture's config"
+    );
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    dir
+}
+
 fn load_error(dir: &std::path::Path) -> String {
     match Checkpoint::load(dir, &Device::Cpu) {
         Ok(_) => panic!("a damaged checkpoint loaded"),
@@ -182,12 +195,7 @@ fn a_truncated_weights_file_is_a_clear_error_naming_it() {
 
 #[test]
 fn a_config_that_does_not_match_the_weights_is_a_clear_error() {
-    let dir = fixture_copy();
-    let path = dir.path().join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("\"hidden_dim\": 128", "\"hidden_dim\": 256");
-    std::fs::write(&path, text).unwrap();
+    let dir = fixture_with_config_edit("\"hidden_dim\": 128", "\"hidden_dim\": 256");
     let err = load_error(dir.path());
     assert!(
         err.contains("lin1.weight has shape [128, 64], but config.json implies [256, 64]"),
@@ -208,11 +216,7 @@ fn a_missing_file_is_named() {
 
 #[test]
 fn a_non_distilbert_config_is_refused() {
-    let dir = fixture_copy();
-    let path = dir.path().join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("\"model_type\": \"distilbert\"", "\"model_type\": \"bert\"");
-    std::fs::write(&path, text).unwrap();
+    let dir =
+        fixture_with_config_edit("\"model_type\": \"distilbert\"", "\"model_type\": \"bert\"");
     assert!(load_error(dir.path()).contains("DistilBERT models only"));
 }

@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use typofix::model::Config;
 use typofix::train::time_training_steps;
 
 #[derive(Subcommand)]
@@ -16,14 +15,8 @@ pub enum BenchCommand {
 pub struct TrainBenchArgs {
     #[arg(long, default_value_t = 8192)]
     vocab_size: usize,
-    #[arg(long, default_value_t = 256)]
-    dim: usize,
-    #[arg(long, default_value_t = 4)]
-    layers: usize,
-    #[arg(long, default_value_t = 4)]
-    heads: usize,
-    #[arg(long, default_value_t = 1024)]
-    hidden: usize,
+    #[command(flatten)]
+    shape: super::ModelShapeArgs,
     #[arg(long, default_value_t = 32)]
     batch: usize,
     #[arg(long, default_value_t = 32)]
@@ -43,14 +36,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Train(args) => {
             super::set_threads(args.threads)?;
-            let config = Config::new(
-                args.vocab_size,
-                args.dim,
-                args.layers,
-                args.heads,
-                args.hidden,
-                args.seq_len.max(64),
-            );
+            let config = args.shape.config(args.vocab_size, args.seq_len.max(64));
             let t = time_training_steps(
                 &config,
                 args.batch,

@@ -55,6 +55,33 @@ impl CorpusArgs {
     }
 }
 
+/// The shape of a DistilBERT built from scratch.
+#[derive(Args)]
+pub struct ModelShapeArgs {
+    #[arg(long, default_value_t = 256)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    /// Width of the feed-forward layers.
+    #[arg(long, default_value_t = 1024)]
+    pub hidden: usize,
+}
+
+impl ModelShapeArgs {
+    pub fn config(&self, vocab_size: usize, max_positions: usize) -> typofix::model::Config {
+        typofix::model::Config::new(
+            vocab_size,
+            self.dim,
+            self.layers,
+            self.heads,
+            self.hidden,
+            max_positions,
+        )
+    }
+}
+
 /// Sets the number of worker threads for rayon and for candle's kernels.
 pub fn set_threads(threads: Option<usize>) -> Result<()> {
     if let Some(n) = threads {

@@ -12,7 +12,7 @@ use typofix::train::{
     TrainOptions, Trainer, CHECKPOINTS_DIR, FINAL_DIR, METRICS_FILE,
 };
 
-use super::CorpusArgs;
+use super::{CorpusArgs, ModelShapeArgs};
 
 #[derive(Subcommand)]
 pub enum TrainCommand {
@@ -64,14 +64,8 @@ pub struct MlmArgs {
     /// Model size from scratch: distilbert-base, or small (the dims below).
     #[arg(long, default_value = "small", value_parser = ["small", "distilbert-base"])]
     config: String,
-    #[arg(long, default_value_t = 256)]
-    dim: usize,
-    #[arg(long, default_value_t = 4)]
-    layers: usize,
-    #[arg(long, default_value_t = 4)]
-    heads: usize,
-    #[arg(long, default_value_t = 1024)]
-    hidden: usize,
+    #[command(flatten)]
+    shape: ModelShapeArgs,
     /// Longest sequence in tokens ([CLS] and [SEP] included).
     #[arg(long, default_value_t = 64)]
     seq_len: usize,
@@ -225,14 +219,7 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
         };
         let mut config = match args.config.as_str() {
             "distilbert-base" => Config::distilbert_base(),
-            _ => Config::new(
-                tokenizer.vocab_size(),
-                args.dim,
-                args.layers,
-                args.heads,
-                args.hidden,
-                args.seq_len,
-            ),
+            _ => args.shape.config(tokenizer.vocab_size(), args.seq_len),
         };
         config.vocab_size = tokenizer.vocab_size();
         config.pad_token_id = tokenizer.pad_id;
