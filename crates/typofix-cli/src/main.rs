@@ -1,7 +1,7 @@
 //! `typofix`: a thin command-line layer over the typofix library.
 //!
-//! Exit codes follow the `typos` CLI: 0 on success, 2 on an error (usage
-//! errors included, as clap reports them).
+//! Exit codes follow the `typos` CLI: 0 on success, 1 when `fix --check`
+//! finds typos, 2 on an error (usage errors included, as clap reports them).
 
 mod commands;
 
@@ -31,6 +31,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Correct typos in text: arguments, stdin line by line, or files.
+    Fix(commands::fix::FixArgs),
+    /// Score typofix and baselines side by side on reference sets.
+    Eval(commands::eval::EvalArgs),
     /// Make and inspect synthetic typo data.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -49,13 +53,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
-        Command::Data(cmd) => commands::data::run(cmd),
-        Command::Model(cmd) => commands::model::run(cmd),
-        Command::Train(cmd) => commands::train::run(cmd),
-        Command::Bench(cmd) => commands::bench::run(cmd),
+        Command::Fix(args) => commands::fix::run(args),
+        Command::Eval(args) => commands::eval::run(args).map(|()| 0),
+        Command::Data(cmd) => commands::data::run(cmd).map(|()| 0),
+        Command::Model(cmd) => commands::model::run(cmd).map(|()| 0),
+        Command::Train(cmd) => commands::train::run(cmd).map(|()| 0),
+        Command::Bench(cmd) => commands::bench::run(cmd).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

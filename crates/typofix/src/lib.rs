@@ -10,12 +10,17 @@
 
 pub mod atomic;
 pub mod corpus;
+pub mod correct;
 pub mod corrupt;
 pub mod dataset;
 mod error;
+pub mod eval;
+pub mod lexicon;
 pub mod model;
+pub mod ngram;
 pub mod text;
 pub mod tokenizer;
 pub mod train;
 
+pub use correct::{Corrector, Edit, Fix, FixOptions};
 pub use error::{Error, Result};

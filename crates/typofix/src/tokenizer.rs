@@ -109,6 +109,15 @@ impl Tokenizer {
         Tokenizer::from_vocab(&vocab, normalisation)
     }
 
+    /// Reads the contents of a `tokenizer.json`; `origin` names it in errors.
+    pub fn from_json_bytes(bytes: &[u8], origin: &Path) -> Result<Tokenizer, Error> {
+        let inner = tokenizers::Tokenizer::from_bytes(bytes).map_err(|e| Error::InvalidModel {
+            path: origin.to_owned(),
+            reason: format!("not a readable tokenizer: {e}"),
+        })?;
+        Tokenizer::wrap(inner, origin)
+    }
+
     /// A BERT tokenizer over a `vocab.txt` (one token per line, id = line).
     pub fn from_vocab(vocab: &Path, normalisation: Normalisation) -> Result<Tokenizer, Error> {
         let path = vocab.to_string_lossy();

@@ -10,7 +10,11 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use typofix::atomic::AtomicFile;
 use typofix::corrupt::{ConfusionSets, Corruptor, ErrorKind, KindWeights, MisspellingTable};
-use typofix::dataset::{generate, DatasetStats, GenerateOptions, GenerateSummary, Sinks};
+use typofix::dataset::{
+    generate, sentence_key, DatasetStats, GenerateOptions, GenerateSummary, Sinks,
+};
+use typofix::lexicon::Lexicon;
+use typofix::ngram::BigramCounter;
 
 use super::CorpusArgs;
 
@@ -22,6 +26,8 @@ pub enum DataCommand {
     Stats(StatsArgs),
     /// Merge public misspelling tables into typofix's own table format.
     BuildMisspellings(BuildMisspellingsArgs),
+    /// Count the words of a clean corpus into the corrector's lexicon.
+    BuildLexicon(BuildLexiconArgs),
 }
 
 #[derive(Args)]
@@ -84,11 +90,30 @@ pub struct BuildMisspellingsArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+pub struct BuildLexiconArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Words seen fewer times are left out.
+    #[arg(long, default_value_t = 3)]
+    min_count: u64,
+    /// Output file (`word<TAB>count`, gzip-compressed).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Also count word pairs into this file (`first second<TAB>count`).
+    #[arg(long)]
+    bigrams: Option<PathBuf>,
+    /// Pairs seen fewer times are left out of --bigrams.
+    #[arg(long, default_value_t = 5)]
+    bigram_min_count: u64,
+}
+
 pub fn run(cmd: DataCommand) -> Result<()> {
     match cmd {
         DataCommand::Generate(args) => run_generate(*args),
         DataCommand::Stats(args) => run_stats(args),
         DataCommand::BuildMisspellings(args) => run_build_misspellings(args),
+        DataCommand::BuildLexicon(args) => run_build_lexicon(args),
     }
 }
 
@@ -329,6 +354,45 @@ fn run_build_misspellings(args: BuildMisspellingsArgs) -> Result<()> {
     eprintln!(
         "wrote misspellings of {} words to {}",
         table.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn run_build_lexicon(args: BuildLexiconArgs) -> Result<()> {
+    let corpus = args.corpus.open()?;
+    let exclusions = args.corpus.exclusions()?;
+    let window = args.corpus.min_words..=args.corpus.max_words;
+    let mut lexicon = Lexicon::default();
+    let mut bigrams = args.bigrams.as_ref().map(|_| BigramCounter::default());
+    let (mut sentences, mut excluded) = (0usize, 0usize);
+    for sentence in corpus.sentences(window) {
+        let sentence = sentence?;
+        if exclusions.contains_key(sentence_key(&sentence)) {
+            excluded += 1;
+            continue;
+        }
+        sentences += 1;
+        lexicon.add_text(&sentence);
+        if let Some(counter) = bigrams.as_mut() {
+            counter.add_text(&sentence);
+        }
+    }
+    lexicon.prune(args.min_count);
+    lexicon.save(&args.out)?;
+    if let (Some(counter), Some(path)) = (&bigrams, &args.bigrams) {
+        let kept = counter.save(path, args.bigram_min_count, &lexicon)?;
+        eprintln!(
+            "wrote {kept} word pairs seen {}+ times to {}",
+            args.bigram_min_count,
+            path.display()
+        );
+    }
+    eprintln!(
+        "counted {} words in {sentences} sentences ({excluded} excluded); wrote {} words seen {}+ times to {}",
+        lexicon.total(),
+        lexicon.len(),
+        args.min_count,
         args.out.display()
     );
     Ok(())

@@ -1,5 +1,7 @@
 pub mod bench;
 pub mod data;
+pub mod eval;
+pub mod fix;
 pub mod model;
 pub mod train;
 

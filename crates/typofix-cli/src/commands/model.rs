@@ -5,8 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use typofix::correct::{ChannelModel, Settings, CORRECTOR_FILE};
+use typofix::dataset::DatasetStats;
+use typofix::lexicon::{Lexicon, LEXICON_FILE};
 use typofix::model::{fill_mask, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+use typofix::ngram::BIGRAMS_FILE;
 use typofix::tokenizer::{Tokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE};
+use typofix::Corrector;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
@@ -18,6 +23,41 @@ pub enum ModelCommand {
     Info(InfoArgs),
     /// Rewrite a checkpoint in Hugging Face's layout, optionally in fp16.
     Convert(ConvertArgs),
+    /// Assemble a corrector model: a trained MLM, its tokenizer, a lexicon and
+    /// the error model estimated from generated data.
+    Package(PackageArgs),
+}
+
+#[derive(Args)]
+pub struct PackageArgs {
+    /// The masked language model (a checkpoint directory with its tokenizer).
+    #[arg(long)]
+    mlm: PathBuf,
+    /// The lexicon from `typofix data build-lexicon`.
+    #[arg(long)]
+    lexicon: PathBuf,
+    /// Word-pair counts from `typofix data build-lexicon --bigrams`.
+    #[arg(long)]
+    bigrams: Option<PathBuf>,
+    /// Generated data (`typofix data generate`) to estimate the error model
+    /// from [default: the rates of the built-in generator].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Share of words with a typo in the text to correct: scales the error
+    /// model's rates.
+    #[arg(long, default_value_t = 0.05)]
+    error_rate: f64,
+    /// Decision settings (corrector.json) to start from.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Weight precision.
+    #[arg(long, default_value = "f16", value_parser = ["f32", "f16", "bf16"])]
+    dtype: String,
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Replace the files of an existing model directory.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -70,6 +110,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
         ModelCommand::Download(args) => run_download(args),
         ModelCommand::Info(args) => run_info(args),
         ModelCommand::Convert(args) => run_convert(args),
+        ModelCommand::Package(args) => run_package(args),
     }
 }
 
@@ -108,12 +149,12 @@ fn run_fill_mask(args: FillMaskArgs) -> Result<()> {
 
 fn run_convert(args: ConvertArgs) -> Result<()> {
     let checkpoint = Checkpoint::load(&args.model, &candle_core::Device::Cpu)?;
-    let dtype = match args.dtype.as_str() {
-        "f16" => candle_core::DType::F16,
-        "bf16" => candle_core::DType::BF16,
-        _ => candle_core::DType::F32,
-    };
-    Checkpoint::save(&args.out, &checkpoint.config, &checkpoint.tensors, dtype)?;
+    Checkpoint::save(
+        &args.out,
+        &checkpoint.config,
+        &checkpoint.tensors,
+        dtype(&args.dtype),
+    )?;
     if let Ok(tokenizer) = Tokenizer::load(&args.model) {
         tokenizer.save(&args.out, checkpoint.config.max_position_embeddings)?;
     }
@@ -184,4 +225,82 @@ fn run_download(args: DownloadArgs) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+fn run_package(args: PackageArgs) -> Result<()> {
+    if args.out.join(CONFIG_FILE).exists() && !args.force {
+        bail!(
+            "{} already holds a model; pass --force to replace it",
+            args.out.display()
+        );
+    }
+    let (checkpoint, _) = load(&args.mlm)?;
+    let tokenizer_json = args.mlm.join(TOKENIZER_FILE);
+    if !tokenizer_json.exists() {
+        bail!(
+            "{} is missing: a corrector model needs the tokenizer.json the MLM was trained with",
+            tokenizer_json.display()
+        );
+    }
+    // Fail before writing anything if the lexicon does not read.
+    Lexicon::load(&args.lexicon)?;
+    let mut settings = match &args.settings {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is not valid corrector settings", path.display()))?,
+        None => Settings::default(),
+    };
+    settings.channel = match &args.data {
+        Some(path) => {
+            let file = typofix::corpus::open_maybe_gzip(path)?;
+            let stats = DatasetStats::from_reader(file)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if stats.examples == 0 {
+                bail!("{} holds no examples", path.display());
+            }
+            ChannelModel::from_stats(&stats, args.error_rate)
+        }
+        None => ChannelModel::default(),
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    Checkpoint::save(
+        &args.out,
+        &checkpoint.config,
+        &checkpoint.tensors,
+        dtype(&args.dtype),
+    )?;
+    for (from, name) in [
+        (&tokenizer_json, TOKENIZER_FILE),
+        (&args.lexicon, LEXICON_FILE),
+    ] {
+        let to = args.out.join(name);
+        std::fs::copy(from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    }
+    if let Some(from) = &args.bigrams {
+        let to = args.out.join(BIGRAMS_FILE);
+        std::fs::copy(from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    }
+    settings.save(&args.out.join(CORRECTOR_FILE))?;
+    // Check that what was written loads as a corrector.
+    let corrector = Corrector::load(&args.out)?;
+    eprintln!(
+        "wrote a corrector model to {} ({} lexicon words, error rate {:.3})",
+        args.out.display(),
+        corrector.lexicon().len(),
+        corrector.settings().channel.total()
+    );
+    Ok(())
+}
+
+fn dtype(name: &str) -> candle_core::DType {
+    match name {
+        "f16" => candle_core::DType::F16,
+        "bf16" => candle_core::DType::BF16,
+        _ => candle_core::DType::F32,
+    }
 }

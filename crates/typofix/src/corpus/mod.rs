@@ -166,6 +166,16 @@ impl Corpus {
     }
 }
 
+/// Reads bytes in memory, decompressing them if they start with the gzip
+/// magic bytes.
+pub fn maybe_gzip_bytes(bytes: &[u8]) -> Box<dyn BufRead + '_> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(std::io::BufReader::new(flate2::read::GzDecoder::new(bytes)))
+    } else {
+        Box::new(bytes)
+    }
+}
+
 /// Opens a file, decompressing it if it starts with the gzip magic bytes.
 pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;

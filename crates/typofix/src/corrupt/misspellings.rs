@@ -112,6 +112,11 @@ impl MisspellingTable {
         })
     }
 
+    /// The correct words that have misspellings, in no particular order.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
     pub fn contains(&self, word: &str) -> bool {
         self.entries.contains_key(word)
     }

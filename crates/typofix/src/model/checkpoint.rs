@@ -45,7 +45,19 @@ impl Checkpoint {
             });
         }
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
-        let tensors = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| {
+        Checkpoint::from_safetensors(config, &bytes, &weights, device)
+    }
+
+    /// Checks and loads the contents of a `model.safetensors` against its
+    /// config; `origin` names the file in errors.
+    pub fn from_safetensors(
+        config: Config,
+        bytes: &[u8],
+        origin: &Path,
+        device: &Device,
+    ) -> Result<Checkpoint, Error> {
+        let weights = origin.to_owned();
+        let tensors = candle_core::safetensors::load_buffer(bytes, device).map_err(|e| {
             Error::InvalidModel {
                 path: weights.clone(),
                 reason: format!(
@@ -133,7 +145,12 @@ impl Checkpoint {
 /// Reads and validates a `config.json`.
 pub fn read_config(path: &Path) -> Result<Config, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let config: Config = serde_json::from_str(&text).map_err(|e| Error::InvalidModel {
+    parse_config(&text, path)
+}
+
+/// Parses and validates a `config.json`'s text; `path` names it in errors.
+pub fn parse_config(text: &str, path: &Path) -> Result<Config, Error> {
+    let config: Config = serde_json::from_str(text).map_err(|e| Error::InvalidModel {
         path: path.to_owned(),
         reason: format!("not a DistilBERT config: {e}"),
     })?;

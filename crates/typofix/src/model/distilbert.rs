@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 
 use super::config::{Activation, Config, LAYER_NORM_EPS};
-use super::kernels::LayerNormOp;
+use super::kernels::{GeluOp, LayerNormOp};
 use super::pass::Pass;
 
 /// Value added to attention scores of padded keys.
@@ -70,8 +70,11 @@ impl LayerNorm {
     }
 }
 
-fn activate(x: &Tensor, activation: Activation) -> Result<Tensor> {
+fn activate(x: &Tensor, activation: Activation, pass: Pass) -> Result<Tensor> {
     match activation {
+        Activation::Gelu if !pass.is_train() && x.device().is_cpu() && x.dtype() == DType::F32 => {
+            x.contiguous()?.apply_op1(GeluOp)
+        }
         Activation::Gelu => x.gelu_erf(),
         Activation::Relu => x.relu(),
     }
@@ -189,7 +192,7 @@ impl FeedForward {
     }
 
     pub fn forward(&self, x: &Tensor, pass: Pass) -> Result<Tensor> {
-        let h = activate(&self.lin1.forward(x)?, self.activation)?;
+        let h = activate(&self.lin1.forward(x)?, self.activation, pass)?;
         pass.dropout(&self.lin2.forward(&h)?, self.dropout)
     }
 }
@@ -331,7 +334,11 @@ impl DistilBertForMaskedLM {
     /// it to the masked positions only: the vocabulary projection dominates
     /// a small model's cost.
     pub fn mlm_logits(&self, hidden: &Tensor, pass: Pass) -> Result<Tensor> {
-        let x = activate(&self.vocab_transform.forward(hidden)?, self.activation)?;
+        let x = activate(
+            &self.vocab_transform.forward(hidden)?,
+            self.activation,
+            pass,
+        )?;
         let x = self.vocab_layer_norm.forward(&x, pass)?;
         self.vocab_projector.forward(&x)
     }

@@ -119,6 +119,62 @@ impl CustomOp3 for LayerNormOp {
     }
 }
 
+/// Exact (erf) GELU for inference on the CPU. candle's `gelu_erf` calls
+/// libm's scalar `erf`, which took an eighth of the corrector's time; this
+/// evaluates erf as a rational polynomial (the one Eigen and XLA use for
+/// f32, accurate to a few ulp) that the compiler vectorises.
+pub struct GeluOp;
+
+/// erf(x) for f32, |error| < 1e-6.
+fn erf(x: f32) -> f32 {
+    const ALPHA: [f32; 7] = [
+        -2.726_142_3e-10,
+        2.770_681_4e-8,
+        -2.101_024e-6,
+        -5.692_506_4e-5,
+        -7.349_906_3e-4,
+        -2.954_6e-3,
+        -1.609_603_3e-2,
+    ];
+    const BETA: [f32; 5] = [
+        -1.456_607_2e-5,
+        -2.133_740_6e-4,
+        -1.682_827e-3,
+        -7.373_329e-3,
+        -1.426_474e-2,
+    ];
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = ALPHA[0];
+    for a in &ALPHA[1..] {
+        p = p * x2 + a;
+    }
+    let mut q = BETA[0];
+    for b in &BETA[1..] {
+        q = q * x2 + b;
+    }
+    x * p / q
+}
+
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+impl candle_core::CustomOp1 for GeluOp {
+    fn name(&self) -> &'static str {
+        "typofix-gelu"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = slice(storage, layout)?;
+        let mut out = vec![0f32; x.len()];
+        out.par_chunks_mut(1 << 14)
+            .zip(x.par_chunks(1 << 14))
+            .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &v)| *o = gelu(v)));
+        Ok((CpuStorage::F32(out), layout.shape().clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +232,27 @@ mod tests {
             let (a, r) = (g1.get(v).unwrap(), g2.get(v).unwrap());
             assert!(diff(a, r) < 1e-3, "{}", diff(a, r));
         }
+    }
+
+    #[test]
+    fn fast_gelu_matches_the_erf_definition() {
+        let dev = candle_core::Device::Cpu;
+        let x = Tensor::arange(-800i64, 800, &dev)
+            .unwrap()
+            .to_dtype(candle_core::DType::F32)
+            .unwrap()
+            .affine(0.01, 0.0)
+            .unwrap();
+        let fast = x.apply_op1(GeluOp).unwrap();
+        let exact = x.gelu_erf().unwrap();
+        let diff = (fast - exact)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-6, "max difference {diff}");
     }
 }

@@ -8,7 +8,9 @@ mod fill_mask;
 mod kernels;
 mod pass;
 
-pub use checkpoint::{expected_shapes, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+pub use checkpoint::{
+    expected_shapes, parse_config, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE,
+};
 pub use config::{Activation, Config, LAYER_NORM_EPS};
 pub use distilbert::{
     Attention, DistilBertForMaskedLM, DistilBertModel, Embeddings, FeedForward, LayerNorm,

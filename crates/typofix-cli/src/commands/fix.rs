@@ -1,0 +1,396 @@
+//! `typofix fix`: correct text given as arguments, streamed on stdin, or in
+//! files (printed, diffed, checked or rewritten in place).
+//!
+//! Exit codes follow the `typos` CLI: 0 when done, 1 when `--check` found
+//! something to correct, 2 on an error.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+use typofix::atomic::AtomicFile;
+use typofix::{Corrector, Edit, FixOptions};
+
+#[derive(Args)]
+pub struct FixArgs {
+    /// Texts to correct, one output line each [default: read stdin line by
+    /// line].
+    text: Vec<String>,
+    /// Correct these files in place (atomically, and only when something
+    /// changes).
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["file", "text"])]
+    write: Vec<PathBuf>,
+    /// Read these files; print them corrected, or see --diff, --json, --check.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "text")]
+    file: Vec<PathBuf>,
+    /// Print a unified diff of the corrections instead of the text.
+    #[arg(long, conflicts_with = "json")]
+    diff: bool,
+    /// Print one JSON object per line: {"line", "text", "edits": [{start,
+    /// end, original, replacement, kind, confidence}]}, with byte offsets.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing; exit with 1 when anything would be corrected.
+    #[arg(long, conflicts_with_all = ["diff", "json", "write"])]
+    check: bool,
+    /// A model directory [default: the model built into typofix].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Minimum gain (log-probability) over the original to make a
+    /// correction: higher is more conservative [default: the model's].
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Words never to correct.
+    #[arg(long, value_name = "WORD")]
+    allow: Vec<String>,
+    /// A file of words never to correct, one per line (# starts a comment).
+    #[arg(long, value_name = "PATH")]
+    allow_file: Vec<PathBuf>,
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Lines corrected together when reading files, so that threads share work.
+const CHUNK_LINES: usize = 256;
+
+/// How one input's corrections are reported.
+#[derive(Clone, Copy, PartialEq)]
+enum Output {
+    Text,
+    Json,
+    Diff,
+    Quiet,
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    line: usize,
+    text: &'a str,
+    edits: &'a [Edit],
+}
+
+pub fn run(args: FixArgs) -> Result<u8> {
+    super::set_threads(args.threads)?;
+    let corrector = load_corrector(args.model.as_deref())?;
+    let options = fix_options(&args)?;
+    let output = if args.check {
+        Output::Quiet
+    } else if args.json {
+        Output::Json
+    } else if args.diff {
+        Output::Diff
+    } else {
+        Output::Text
+    };
+    let fixer = Fixer {
+        corrector: &corrector,
+        options: &options,
+        output,
+    };
+    let mut changed = false;
+    if !args.write.is_empty() {
+        for path in &args.write {
+            changed |= fixer.write_file(path)?;
+        }
+    } else if !args.file.is_empty() {
+        for path in &args.file {
+            let reader = BufReader::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            );
+            changed |= fixer.stream(reader, Some(path), false)?;
+        }
+    } else if !args.text.is_empty() {
+        let joined = args.text.join("\n") + "\n";
+        changed = fixer.stream(joined.as_bytes(), None, false)?;
+    } else {
+        changed = fixer.stream(io::stdin().lock(), None, true)?;
+    }
+    Ok(if args.check && changed { 1 } else { 0 })
+}
+
+pub fn load_corrector(model: Option<&Path>) -> Result<Corrector> {
+    match model {
+        Some(dir) => Corrector::load(dir).with_context(|| {
+            format!(
+                "cannot load the model in {} (build one with `typofix model package`, \
+                 or leave out --model to use the built-in one)",
+                dir.display()
+            )
+        }),
+        None => builtin(),
+    }
+}
+
+#[cfg(feature = "default-model")]
+fn builtin() -> Result<Corrector> {
+    Corrector::builtin().context("the built-in model does not load")
+}
+
+#[cfg(not(feature = "default-model"))]
+fn builtin() -> Result<Corrector> {
+    anyhow::bail!("this typofix was built without its default model: pass --model DIR")
+}
+
+fn fix_options(args: &FixArgs) -> Result<FixOptions> {
+    let mut words = args.allow.clone();
+    for path in &args.allow_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the allow-list {}", path.display()))?;
+        words.extend(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|w| !w.is_empty())
+                .map(String::from),
+        );
+    }
+    Ok(FixOptions {
+        threshold: args.threshold,
+        ..FixOptions::default()
+    }
+    .allow_words(words))
+}
+
+struct Fixer<'a> {
+    corrector: &'a Corrector,
+    options: &'a FixOptions,
+    output: Output,
+}
+
+/// A line corrected: its new bytes and edits (none for invalid UTF-8).
+struct Fixed {
+    bytes: Vec<u8>,
+    edits: Vec<Edit>,
+}
+
+impl Fixer<'_> {
+    /// Corrects `reader` line by line to stdout. `interactive` flushes every
+    /// line (stdin in a pipe); otherwise lines are corrected in parallel
+    /// chunks. Returns whether anything changed.
+    fn stream(&self, reader: impl BufRead, path: Option<&Path>, interactive: bool) -> Result<bool> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        let name = path.map(|p| p.display().to_string());
+        let mut header_done = false;
+        let chunk = if interactive { 1 } else { CHUNK_LINES };
+        let changed = self.each_line(reader, chunk, name.as_deref(), |line_no, line, fix| {
+            self.report(
+                &mut out,
+                name.as_deref(),
+                line_no,
+                line,
+                fix,
+                &mut header_done,
+            )?;
+            if interactive {
+                out.flush()?;
+            }
+            Ok(())
+        })?;
+        out.flush()?;
+        Ok(changed)
+    }
+
+    /// Reads `reader` in chunks of `chunk` lines, corrects them, and hands
+    /// each line to `each` in order. Returns whether anything changed.
+    fn each_line(
+        &self,
+        mut reader: impl BufRead,
+        chunk: usize,
+        name: Option<&str>,
+        mut each: impl FnMut(usize, &[u8], &Fixed) -> Result<()>,
+    ) -> Result<bool> {
+        let mut line_no = 0;
+        let mut changed = false;
+        loop {
+            let lines = read_lines(&mut reader, chunk, name)?;
+            if lines.is_empty() {
+                return Ok(changed);
+            }
+            let fixed = self.fix_lines(&lines)?;
+            for (line, fix) in lines.iter().zip(&fixed) {
+                line_no += 1;
+                changed |= !fix.edits.is_empty();
+                each(line_no, line, fix)?;
+            }
+        }
+    }
+
+    fn report(
+        &self,
+        out: &mut impl Write,
+        name: Option<&str>,
+        line_no: usize,
+        line: &[u8],
+        fix: &Fixed,
+        header_done: &mut bool,
+    ) -> Result<()> {
+        match self.output {
+            Output::Quiet => {}
+            Output::Text => out.write_all(&fix.bytes)?,
+            Output::Json => {
+                let text = String::from_utf8_lossy(strip_newline(&fix.bytes));
+                let record = JsonLine {
+                    path: name,
+                    line: line_no,
+                    text: &text,
+                    edits: &fix.edits,
+                };
+                serde_json::to_writer(&mut *out, &record)?;
+                out.write_all(b"\n")?;
+            }
+            Output::Diff if !fix.edits.is_empty() => {
+                if !*header_done {
+                    let label = name.unwrap_or("<stdin>");
+                    writeln!(out, "--- a/{label}\n+++ b/{label}")?;
+                    *header_done = true;
+                }
+                writeln!(out, "@@ -{line_no} +{line_no} @@")?;
+                out.write_all(b"-")?;
+                out.write_all(with_newline(line).as_ref())?;
+                out.write_all(b"+")?;
+                out.write_all(with_newline(&fix.bytes).as_ref())?;
+            }
+            Output::Diff => {}
+        }
+        Ok(())
+    }
+
+    /// Corrects lines, each thread taking an equal share as one batch.
+    fn fix_lines(&self, lines: &[Vec<u8>]) -> Result<Vec<Fixed>> {
+        let per_thread = lines.len().div_ceil(rayon::current_num_threads()).max(1);
+        let fixed: Vec<Vec<Fixed>> = lines
+            .par_chunks(per_thread)
+            .map(|chunk| self.fix_chunk(chunk))
+            .collect::<Result<_>>()?;
+        Ok(fixed.into_iter().flatten().collect())
+    }
+
+    fn fix_chunk(&self, lines: &[Vec<u8>]) -> Result<Vec<Fixed>> {
+        let bodies: Vec<Option<&str>> = lines
+            .iter()
+            .map(|line| std::str::from_utf8(strip_newline(line)).ok())
+            .collect();
+        let texts: Vec<&str> = bodies.iter().flatten().copied().collect();
+        let mut fixes = self.corrector.fix_batch(&texts, self.options)?.into_iter();
+        Ok(lines
+            .iter()
+            .zip(bodies)
+            .map(|(line, body)| match body {
+                Some(body) => {
+                    let fix = fixes.next().expect("one fix per text");
+                    let mut bytes = fix.text.into_bytes();
+                    bytes.extend_from_slice(&line[body.len()..]);
+                    Fixed {
+                        bytes,
+                        edits: fix.edits,
+                    }
+                }
+                None => {
+                    tracing::warn!("passing a line that is not valid UTF-8 through unchanged");
+                    Fixed {
+                        bytes: line.clone(),
+                        edits: Vec::new(),
+                    }
+                }
+            })
+            .collect())
+    }
+
+    /// Corrects a file in place through a temporary file, fsync and rename;
+    /// the original is untouched when nothing changes or anything fails.
+    fn write_file(&self, path: &Path) -> Result<bool> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut out = AtomicFile::create(path)?;
+        let name = path.display().to_string();
+        let stdout = io::stdout();
+        let mut report = stdout.lock();
+        let mut header_done = false;
+        let changed = self.each_line(
+            BufReader::new(file),
+            CHUNK_LINES,
+            Some(&name),
+            |line_no, line, fix| {
+                out.write_all(&fix.bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                if matches!(self.output, Output::Json | Output::Diff) {
+                    self.report(
+                        &mut report,
+                        Some(&name),
+                        line_no,
+                        line,
+                        fix,
+                        &mut header_done,
+                    )?;
+                }
+                Ok(())
+            },
+        )?;
+        // Unchanged files are left alone: dropping `out` removes the
+        // temporary file.
+        if changed {
+            out.commit()?;
+            eprintln!("corrected {}", path.display());
+        }
+        Ok(changed)
+    }
+}
+
+/// Reads up to `n` lines, each with its terminator, as bytes. Memory is
+/// bounded by the chunk, whatever the file's size.
+fn read_lines(reader: &mut impl BufRead, n: usize, name: Option<&str>) -> Result<Vec<Vec<u8>>> {
+    let mut lines = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut line = Vec::new();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", name.unwrap_or("standard input")))?;
+        if read == 0 {
+            break;
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+fn strip_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn with_newline(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if line.ends_with(b"\n") {
+        line.into()
+    } else {
+        let mut owned = line.to_vec();
+        owned.push(b'\n');
+        owned.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_terminators_are_kept_apart_from_the_text() {
+        assert_eq!(strip_newline(b"a b\r\n"), b"a b");
+        assert_eq!(strip_newline(b"a b\n"), b"a b");
+        assert_eq!(strip_newline(b"a b"), b"a b");
+    }
+
+    #[test]
+    fn reading_stops_at_the_chunk_size() {
+        let mut input: &[u8] = b"one\ntwo\r\nthree";
+        let lines = read_lines(&mut input, 2, None).unwrap();
+        assert_eq!(lines, vec![b"one\n".to_vec(), b"two\r\n".to_vec()]);
+        let rest = read_lines(&mut input, 2, None).unwrap();
+        assert_eq!(rest, vec![b"three".to_vec()]);
+    }
+}

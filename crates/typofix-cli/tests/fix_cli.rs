@@ -1,0 +1,195 @@
+//! `typofix fix` and `typofix eval` end to end, with the built-in model.
+
+use std::os::unix::fs::PermissionsExt;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn typofix() -> Command {
+    Command::cargo_bin("typofix").unwrap()
+}
+
+#[test]
+fn arguments_are_corrected_one_line_each() {
+    typofix()
+        .args([
+            "fix",
+            "Thi sis a test sentenc with typos",
+            "The quikc brown fox jumps over teh lazy dog",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            "This is a test sentence with typos\nThe quick brown fox jumps over the lazy dog\n",
+        );
+}
+
+#[test]
+fn stdin_gives_exactly_one_line_per_line_with_bytes_kept() {
+    // Blank lines, CRLF, a missing final newline and invalid UTF-8 all come
+    // through; only the typos change.
+    let mut input = b"teh cat\r\n\nplain text\n".to_vec();
+    input.extend_from_slice(b"bad \xff byte\n");
+    input.extend_from_slice(b"no newline, teh end");
+    let mut expected = b"the cat\r\n\nplain text\n".to_vec();
+    expected.extend_from_slice(b"bad \xff byte\n");
+    expected.extend_from_slice(b"no newline, the end");
+    typofix()
+        .arg("fix")
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout(expected)
+        .stderr(predicate::str::contains("not valid UTF-8"));
+}
+
+#[test]
+fn json_lists_each_lines_edits_with_byte_offsets() {
+    let out = typofix()
+        .args(["fix", "--json", "The quikc fox", "fine"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["text"], "The quick fox");
+    let edit = &lines[0]["edits"][0];
+    assert_eq!(
+        (edit["start"].as_u64(), edit["end"].as_u64()),
+        (Some(4), Some(9))
+    );
+    assert_eq!(edit["original"], "quikc");
+    assert_eq!(edit["replacement"], "quick");
+    assert!(edit["kind"].is_string() && edit["confidence"].is_number());
+    assert_eq!(lines[1]["edits"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn check_exits_1_when_something_would_change_and_0_otherwise() {
+    typofix()
+        .args(["fix", "--check", "teh cat"])
+        .assert()
+        .code(1)
+        .stdout("");
+    typofix()
+        .args(["fix", "--check", "the cat"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn write_rewrites_a_file_in_place_only_when_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.txt");
+    let clean = dir.path().join("clean.txt");
+    std::fs::write(&typo, "teh cat\r\nsat here\n").unwrap();
+    std::fs::write(&clean, "the cat\n").unwrap();
+    std::fs::set_permissions(&typo, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = std::fs::metadata(&clean).unwrap().modified().unwrap();
+
+    typofix()
+        .arg("fix")
+        .arg("--write")
+        .arg(&typo)
+        .arg(&clean)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("typo.txt"));
+    assert_eq!(
+        std::fs::read_to_string(&typo).unwrap(),
+        "the cat\r\nsat here\n"
+    );
+    let mode = std::fs::metadata(&typo).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions are kept");
+    assert_eq!(
+        std::fs::metadata(&clean).unwrap().modified().unwrap(),
+        before
+    );
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 2, "no temporary file is left behind");
+}
+
+#[test]
+fn diff_shows_only_the_changed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "fine line\nteh cat\n").unwrap();
+    typofix()
+        .arg("fix")
+        .arg("--diff")
+        .arg("--file")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "@@ -2 +2 @@\n-teh cat\n+the cat\n",
+        ))
+        .stdout(predicate::str::contains("fine line").not());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "fine line\nteh cat\n"
+    );
+}
+
+#[test]
+fn allow_lists_keep_words_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(&allow, "# project words\nteh\n").unwrap();
+    typofix()
+        .args(["fix", "--allow", "quikc", "--allow-file"])
+        .arg(&allow)
+        .arg("The quikc fox saw teh dog")
+        .assert()
+        .success()
+        .stdout("The quikc fox saw teh dog\n");
+}
+
+#[test]
+fn a_bad_model_directory_is_an_error_that_says_what_to_do() {
+    typofix()
+        .args(["fix", "--model", "/nonexistent/model", "text"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/model"))
+        .stderr(predicate::str::contains("typofix model package"));
+}
+
+#[test]
+fn eval_scores_typofix_beside_the_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("set.jsonl");
+    std::fs::write(
+        &data,
+        concat!(
+            r#"{"corrupted": "The quikc brown fox", "clean": "The quick brown fox"}"#,
+            "\n",
+            r#"{"corrupted": "teh dog sleeps", "clean": "the dog sleeps", "lowercase": true}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = typofix()
+        .args(["eval", "--json", "--baselines", "identity"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let systems = report[0]["systems"].as_array().unwrap();
+    assert_eq!(systems[0]["system"], "typofix");
+    assert_eq!(systems[0]["correction_rate"], 1.0);
+    assert_eq!(systems[0]["broken_rate"], 0.0);
+    assert_eq!(systems[1]["system"], "identity");
+    assert_eq!(systems[1]["correction_rate"], 0.0);
+    assert_eq!(report[0]["references"], 2);
+}

@@ -1,0 +1,253 @@
+//! Scoring alternatives in context with the masked language model.
+//!
+//! A query is a tokenised sentence, a range of its tokens to replace, and the
+//! alternatives to put there (each a token sequence). Alternatives of the same
+//! length share one input with that many `[MASK]`s, and all the inputs of a
+//! call go through the model as one padded batch. An alternative's score is the
+//! sum of its tokens' log-probabilities at their masks (pseudo-log-likelihood),
+//! so the original spelling is scored exactly like every candidate.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use candle_core::{Tensor, D};
+
+use crate::model::{DistilBertForMaskedLM, Pass};
+use crate::tokenizer::Tokenizer;
+use crate::Error;
+
+/// Longest alternative scored, in tokens: longer ones are too rare to be the
+/// intended word, and each extra mask blurs the context of the others.
+pub const MAX_FILL: usize = 6;
+
+/// Tokens of context kept on each side of the masks in a long sentence.
+const CONTEXT: usize = 40;
+
+/// Alternatives for one span of a tokenised sentence.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// The sentence's tokens, without `[CLS]` and `[SEP]`.
+    pub tokens: &'a [u32],
+    pub replace: Range<usize>,
+    pub fills: Vec<Vec<u32>>,
+}
+
+/// A token position of a sentence and the ids whose log-probability to read
+/// there.
+pub type Probe = (usize, Vec<u32>);
+
+/// The masked language model and its tokenizer.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    model: DistilBertForMaskedLM,
+    tokenizer: Tokenizer,
+}
+
+struct Input {
+    ids: Vec<u32>,
+    /// Position of the first mask in `ids`.
+    first_mask: usize,
+    masks: usize,
+}
+
+/// Inputs per forward pass: enough to amortise the weights, few enough to
+/// keep padding and memory small.
+const BATCH: usize = 48;
+
+impl Scorer {
+    pub fn new(model: DistilBertForMaskedLM, tokenizer: Tokenizer) -> Scorer {
+        Scorer { model, tokenizer }
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn model(&self) -> &DistilBertForMaskedLM {
+        &self.model
+    }
+
+    /// The word pieces of a single word or punctuation mark.
+    pub fn pieces(&self, text: &str) -> Result<Vec<u32>, Error> {
+        let ids = self.tokenizer.encode(text)?.ids;
+        // Drop [CLS] and [SEP].
+        Ok(ids[1..ids.len() - 1].to_vec())
+    }
+
+    /// log P of every fill of every query; a fill longer than [`MAX_FILL`]
+    /// or empty gets negative infinity. Inputs are run in batches of similar
+    /// length, so a call with many queries (from many sentences) pays for
+    /// the model's weights once per batch, not once per sentence.
+    pub fn score(&self, queries: &[Query]) -> Result<Vec<Vec<f64>>, Error> {
+        let mut inputs: Vec<Input> = Vec::new();
+        // (query, fill length) → input index; and the fills each input serves.
+        let mut input_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        let mut users: Vec<Vec<(usize, usize)>> = Vec::new();
+        for (q, query) in queries.iter().enumerate() {
+            for (f, fill) in query.fills.iter().enumerate() {
+                let k = fill.len();
+                if k == 0 || k > MAX_FILL {
+                    continue;
+                }
+                let input = *input_of.entry((q, k)).or_insert_with(|| {
+                    inputs.push(self.masked_input(query, k));
+                    users.push(Vec::new());
+                    inputs.len() - 1
+                });
+                users[input].push((q, f));
+            }
+        }
+        tracing::trace!(
+            queries = queries.len(),
+            inputs = inputs.len(),
+            "masked batch"
+        );
+        let mut out: Vec<Vec<f64>> = queries
+            .iter()
+            .map(|q| vec![f64::NEG_INFINITY; q.fills.len()])
+            .collect();
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| inputs[i].ids.len());
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&Input> = chunk.iter().map(|&i| &inputs[i]).collect();
+            let rows = self.mask_log_probs(&batch)?;
+            for (&input, rows) in chunk.iter().zip(rows) {
+                for &(q, f) in &users[input] {
+                    out[q][f] = queries[q].fills[f]
+                        .iter()
+                        .zip(&rows)
+                        .map(|(&id, row)| f64::from(row[id as usize]))
+                        .sum();
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A cheap first look at many sentences, one input each, unmasked: for
+    /// each sentence's probes (token position, ids), the log-probability of
+    /// each id there. `None` for a sentence too long for one input.
+    pub fn unmasked(
+        &self,
+        sentences: &[(&[u32], Vec<Probe>)],
+    ) -> Result<Vec<Option<Vec<Vec<f32>>>>, Error> {
+        let max_len = self.model.config().max_position_embeddings;
+        let mut out: Vec<Option<Vec<Vec<f32>>>> = vec![None; sentences.len()];
+        let mut inputs: Vec<(usize, Input)> = Vec::new();
+        for (n, (tokens, probes)) in sentences.iter().enumerate() {
+            if tokens.len() + 2 > max_len || probes.is_empty() {
+                continue;
+            }
+            let mut ids = Vec::with_capacity(tokens.len() + 2);
+            ids.push(self.tokenizer.cls_id);
+            ids.extend_from_slice(tokens);
+            ids.push(self.tokenizer.sep_id);
+            inputs.push((
+                n,
+                Input {
+                    ids,
+                    first_mask: 0,
+                    masks: 0,
+                },
+            ));
+        }
+        inputs.sort_by_key(|(_, i)| i.ids.len());
+        for chunk in inputs.chunks(BATCH) {
+            let batch: Vec<&Input> = chunk.iter().map(|(_, i)| i).collect();
+            let positions: Vec<Vec<usize>> = chunk
+                .iter()
+                .map(|&(n, _)| sentences[n].1.iter().map(|(p, _)| p + 1).collect())
+                .collect();
+            let rows = self.log_probs_at(&batch, &positions)?;
+            for ((n, _), rows) in chunk.iter().zip(rows) {
+                let probes = &sentences[*n].1;
+                out[*n] = Some(
+                    probes
+                        .iter()
+                        .zip(rows)
+                        .map(|((_, ids), row)| ids.iter().map(|&id| row[id as usize]).collect())
+                        .collect(),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn masked_input(&self, query: &Query, k: usize) -> Input {
+        let t = self.tokenizer.mask_id;
+        let max_len = self.model.config().max_position_embeddings.min(128);
+        let budget = max_len.saturating_sub(k + 2);
+        let (before, after) = (
+            &query.tokens[..query.replace.start],
+            &query.tokens[query.replace.end..],
+        );
+        // Keep up to CONTEXT tokens per side, giving what one side does not
+        // use to the other, within the model's positions.
+        let mut left = before.len().min(CONTEXT);
+        let mut right = after.len().min(CONTEXT);
+        left = left.min(budget);
+        right = right.min(budget - left);
+        if left + right < budget {
+            left = before.len().min(budget - right);
+        }
+        let mut ids = Vec::with_capacity(left + k + right + 2);
+        ids.push(self.tokenizer.cls_id);
+        ids.extend_from_slice(&before[before.len() - left..]);
+        let first_mask = ids.len();
+        ids.extend(std::iter::repeat_n(t, k));
+        ids.extend_from_slice(&after[..right]);
+        ids.push(self.tokenizer.sep_id);
+        Input {
+            ids,
+            first_mask,
+            masks: k,
+        }
+    }
+
+    /// Runs a batch; for each input, the log-softmax rows at its masks.
+    fn mask_log_probs(&self, inputs: &[&Input]) -> Result<Vec<Vec<Vec<f32>>>, Error> {
+        let positions: Vec<Vec<usize>> = inputs
+            .iter()
+            .map(|i| (i.first_mask..i.first_mask + i.masks).collect())
+            .collect();
+        self.log_probs_at(inputs, &positions)
+    }
+
+    /// Runs a batch; for each input, the log-softmax rows at `positions`.
+    fn log_probs_at(
+        &self,
+        inputs: &[&Input],
+        positions: &[Vec<usize>],
+    ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
+        let device = self.model.device();
+        let width = inputs.iter().map(|i| i.ids.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(inputs.len() * width);
+        let mut mask = Vec::with_capacity(inputs.len() * width);
+        for input in inputs {
+            ids.extend_from_slice(&input.ids);
+            mask.extend(std::iter::repeat_n(1u32, input.ids.len()));
+            let pad = width - input.ids.len();
+            ids.extend(std::iter::repeat_n(self.tokenizer.pad_id, pad));
+            mask.extend(std::iter::repeat_n(0u32, pad));
+        }
+        let shape = (inputs.len(), width);
+        let ids = Tensor::from_vec(ids, shape, device)?;
+        let mask = Tensor::from_vec(mask, shape, device)?;
+        let hidden = self.model.encoder().forward(&ids, &mask, Pass::Infer)?;
+        let flat = hidden.flatten_to(1)?;
+
+        let mut rows: Vec<u32> = Vec::new();
+        for (n, at) in positions.iter().enumerate() {
+            rows.extend(at.iter().map(|&p| (n * width + p) as u32));
+        }
+        let picked = flat.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
+        let logits = self.model.mlm_logits(&picked, Pass::Infer)?;
+        let mut log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?
+            .to_vec2::<f32>()?
+            .into_iter();
+        Ok(positions
+            .iter()
+            .map(|at| log_probs.by_ref().take(at.len()).collect())
+            .collect())
+    }
+}
