@@ -144,6 +144,12 @@ fn a_batch_gives_the_same_results_as_one_text_at_a_time() {
 }
 
 #[test]
+fn the_default_corrector_is_the_shipped_model() {
+    let fix = Corrector::default().fix("teh cat").unwrap();
+    assert_eq!(fix.text, "the cat");
+}
+
+#[test]
 fn a_missing_or_damaged_model_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let err = Corrector::load(&dir.path().join("nowhere")).unwrap_err();

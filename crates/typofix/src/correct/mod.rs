@@ -722,6 +722,17 @@ fn neighbour(units: &[Unit], at: Option<usize>) -> String {
     }
 }
 
+/// `Corrector::default()` is the shipped model, as `Corrector::builtin()`
+/// is. The embedded files are checked by the test suite, so this cannot fail
+/// in a released build; code that wants an error rather than that guarantee
+/// calls `builtin()`.
+#[cfg(feature = "default-model")]
+impl Default for Corrector {
+    fn default() -> Self {
+        Corrector::builtin().expect("the embedded model is valid (checked by the test suite)")
+    }
+}
+
 /// Byte ranges of the sentences of `text`, line by line.
 fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
