@@ -51,14 +51,6 @@ impl Lexicon {
         self.total += count;
     }
 
-    /// Adds another lexicon's counts (for counting in parallel).
-    pub fn merge(&mut self, other: Lexicon) {
-        for (word, count) in other.counts {
-            *self.counts.entry(word).or_default() += count;
-        }
-        self.total += other.total;
-    }
-
     /// Drops the words seen fewer than `min_count` times: at that rarity a
     /// word is as likely to be a typo in the corpus as a word.
     pub fn prune(&mut self, min_count: u64) {

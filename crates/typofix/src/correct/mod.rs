@@ -28,10 +28,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use channel::{ChannelModel, Priced};
+pub use channel::ChannelModel;
+use channel::Priced;
 pub use package::{Settings, CORRECTOR_FILE};
-pub use scorer::{Query, Scorer, MAX_FILL};
-pub use symspell::SymSpell;
+use scorer::{Query, Scorer};
+pub(crate) use symspell::SymSpell;
 
 use crate::corrupt::{ConfusionSets, ErrorKind};
 use crate::lexicon::{normalise, Lexicon};
@@ -131,6 +132,9 @@ struct Slot {
     /// The words on each side, or a boundary: the bigram context.
     left: String,
     right: String,
+    /// Word pieces of the original (first) and of each candidate, filled in
+    /// once per pass by [`Corrector::tokenise_slots`].
+    fills: Vec<Vec<u32>>,
     candidates: Vec<Candidate>,
 }
 
@@ -332,6 +336,7 @@ impl Corrector {
                 s.done = true;
                 continue;
             }
+            let slots = self.tokenise_slots(slots)?;
             work.push((n, self.tokens(&s.units)?, slots));
         }
         if work.is_empty() {
@@ -468,6 +473,7 @@ impl Corrector {
                 slots.push(Slot {
                     left: neighbour(units, i.checked_sub(1)),
                     right: neighbour(units, Some(i + 1)),
+                    fills: Vec::new(),
                     units: i..i + 1,
                     known: count > 0,
                     confusion_only: !rare,
@@ -485,6 +491,7 @@ impl Corrector {
                     slots.push(Slot {
                         left: neighbour(units, i.checked_sub(1)),
                         right: neighbour(units, Some(i + 2)),
+                        fills: Vec::new(),
                         units: i..i + 2,
                         known: self.lexicon.contains(&wa) && self.lexicon.contains(&wb),
                         confusion_only: false,
@@ -610,14 +617,10 @@ impl Corrector {
             for slot in slots {
                 let replace =
                     tokens.of_unit[slot.units.start].start..tokens.of_unit[slot.units.end - 1].end;
-                let mut fills = vec![self.fill(&slot.original)?];
-                for c in &slot.candidates {
-                    fills.push(self.fill(&c.words)?);
-                }
                 queries.push(Query {
                     tokens: &tokens.ids,
                     replace,
-                    fills,
+                    fills: &slot.fills,
                 });
             }
         }
@@ -652,10 +655,11 @@ impl Corrector {
             let mut mine = Vec::new();
             for slot in slots.iter().filter(|s| s.confusion_only) {
                 let at = tokens.of_unit[slot.units.start].start;
-                let mut ids = vec![self.fill(&slot.original)?.first().copied().unwrap_or(0)];
-                for c in &slot.candidates {
-                    ids.push(self.fill(&c.words)?.first().copied().unwrap_or(0));
-                }
+                let ids = slot
+                    .fills
+                    .iter()
+                    .map(|f| f.first().copied().unwrap_or(0))
+                    .collect();
                 mine.push((at, ids));
             }
             probes.push((tokens.ids.as_slice(), mine));
@@ -705,6 +709,17 @@ impl Corrector {
         lm
     }
 
+    fn tokenise_slots(&self, mut slots: Vec<Slot>) -> Result<Vec<Slot>, Error> {
+        for slot in &mut slots {
+            let mut fills = vec![self.fill(&slot.original)?];
+            for c in &slot.candidates {
+                fills.push(self.fill(&c.words)?);
+            }
+            slot.fills = fills;
+        }
+        Ok(slots)
+    }
+
     fn fill(&self, words: &[String]) -> Result<Vec<u32>, Error> {
         let mut ids = Vec::new();
         for w in words {
@@ -736,15 +751,13 @@ impl Default for Corrector {
 /// Byte ranges of the sentences of `text`, line by line.
 fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut line_start = 0;
     for line in text.split_inclusive('\n') {
+        // `sentences` returns slices of `line`, hence of `text`.
         for s in sentences(line) {
             let start = s.as_ptr() as usize - text.as_ptr() as usize;
             out.push(start..start + s.len());
         }
-        line_start += line.len();
     }
-    debug_assert_eq!(line_start, text.len());
     out
 }
 

@@ -29,7 +29,7 @@ pub struct Query<'a> {
     /// The sentence's tokens, without `[CLS]` and `[SEP]`.
     pub tokens: &'a [u32],
     pub replace: Range<usize>,
-    pub fills: Vec<Vec<u32>>,
+    pub fills: &'a [Vec<u32>],
 }
 
 /// A token position of a sentence and the ids whose log-probability to read
@@ -57,14 +57,6 @@ const BATCH: usize = 48;
 impl Scorer {
     pub fn new(model: DistilBertForMaskedLM, tokenizer: Tokenizer) -> Scorer {
         Scorer { model, tokenizer }
-    }
-
-    pub fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
-    }
-
-    pub fn model(&self) -> &DistilBertForMaskedLM {
-        &self.model
     }
 
     /// The word pieces of a single word or punctuation mark.

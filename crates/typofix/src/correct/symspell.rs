@@ -56,14 +56,6 @@ impl SymSpell {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
     /// The indexed words within the edit distance allowed for `word`'s
     /// length (optimal string alignment: a swap of neighbours is one edit),
     /// with their distances. `word` itself is not returned.

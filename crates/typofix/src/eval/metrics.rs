@@ -124,23 +124,6 @@ impl Scores {
         }
     }
 
-    pub fn merge(&mut self, other: &Scores) {
-        self.texts += other.texts;
-        self.exact += other.exact;
-        self.reference_words += other.reference_words;
-        self.matched_words += other.matched_words;
-        self.gold_blocks += other.gold_blocks;
-        self.fixed_blocks += other.fixed_blocks;
-        self.predicted_blocks += other.predicted_blocks;
-        self.correct_words += other.correct_words;
-        self.broken_words += other.broken_words;
-        for (kind, c) in &other.per_kind {
-            let mine = self.per_kind.entry(*kind).or_default();
-            mine.errors += c.errors;
-            mine.fixed += c.fixed;
-        }
-    }
-
     pub fn token_accuracy(&self) -> f64 {
         ratio(self.matched_words, self.reference_words)
     }
