@@ -44,6 +44,10 @@ enum Command {
     /// Train tokenizers and models.
     #[command(subcommand)]
     Train(commands::train::TrainCommand),
+    /// Write the model as Hugging Face safetensors, in the Apple Neural
+    /// Engine layout, or as a Core ML package.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
     /// Measure speed.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Data(cmd) => commands::data::run(cmd).map(|()| 0),
         Command::Model(cmd) => commands::model::run(cmd).map(|()| 0),
         Command::Train(cmd) => commands::train::run(cmd).map(|()| 0),
+        Command::Export(cmd) => commands::export::run(cmd).map(|()| 0),
         Command::Bench(cmd) => commands::bench::run(cmd).map(|()| 0),
     };
     match result {

@@ -198,3 +198,41 @@ proptest! {
         prop_assert_eq!(rebuilt, fix.text);
     }
 }
+
+#[test]
+fn the_ane_engine_makes_the_same_corrections_as_the_standard_one() {
+    use typofix::model::Engine;
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/eval-dev/bea322.jsonl");
+    let texts: Vec<String> = std::fs::read_to_string(&dev)
+        .expect("../shared/data/eval-dev beside the checkout")
+        .lines()
+        .take(24)
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["corrupted"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let ane = corrector().clone().with_engine(Engine::Ane).unwrap();
+    assert_eq!(ane.engine(), Engine::Ane);
+    let options = FixOptions::default();
+    let standard = corrector().fix_batch(&texts, &options).unwrap();
+    let ane = ane.fix_batch(&texts, &options).unwrap();
+    assert!(
+        standard.iter().filter(|f| f.changed()).count() >= 20,
+        "a real test"
+    );
+    for ((text, s), a) in texts.iter().zip(&standard).zip(&ane) {
+        assert_eq!(s.text, a.text, "{text}");
+        let spans = |f: &typofix::Fix| -> Vec<(usize, usize, String)> {
+            f.edits
+                .iter()
+                .map(|e| (e.start, e.end, e.replacement.clone()))
+                .collect()
+        };
+        assert_eq!(spans(s), spans(a), "{text}");
+    }
+}

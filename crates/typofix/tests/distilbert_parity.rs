@@ -2,44 +2,13 @@
 //! transformers saved in ../shared/fixtures/tiny-distilbert, with reference
 //! outputs for inputs with padding.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
 use candle_core::{DType, Device, Tensor};
 use typofix::model::{Checkpoint, DropoutSource, Pass, CONFIG_FILE, WEIGHTS_FILE};
 use typofix::Error;
 
-fn fixture() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/tiny-distilbert"
-    ));
-    assert!(
-        dir.exists(),
-        "{} is missing: the tests need ../shared beside the checkout",
-        dir.display()
-    );
-    dir
-}
-
-fn reference() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixture().join("reference_io.safetensors"), &Device::Cpu)
-        .unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims());
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
-}
+use common::{fixture, max_abs_diff, reference};
 
 #[test]
 fn embeddings_hidden_states_and_logits_match_transformers_on_every_row() {

@@ -42,6 +42,9 @@ pub struct EvalArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// How the language model runs: standard or ane (see `typofix fix`).
+    #[arg(long, default_value = "standard")]
+    engine: typofix::model::Engine,
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -72,7 +75,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if sets.is_empty() {
         bail!("nothing to evaluate: give JSONL files, or --corrupted and --clean");
     }
-    let corrector = super::fix::load_corrector(args.model.as_deref())?;
+    let corrector = super::fix::load_corrector(args.model.as_deref(), args.engine)?;
     let mut systems: Vec<Box<dyn System + '_>> = vec![Box::new(Typofix {
         corrector: &corrector,
         options: FixOptions {

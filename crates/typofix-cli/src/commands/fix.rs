@@ -12,6 +12,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 use typofix::atomic::AtomicFile;
+use typofix::model::Engine;
 use typofix::{Corrector, Edit, FixOptions};
 
 #[derive(Args)]
@@ -49,6 +50,10 @@ pub struct FixArgs {
     /// A file of words never to correct, one per line (# starts a comment).
     #[arg(long, value_name = "PATH")]
     allow_file: Vec<PathBuf>,
+    /// How the language model runs: standard, or ane (the Apple Neural
+    /// Engine's BC1S layout, on CPU: the computation of `export coreml`).
+    #[arg(long, default_value = "standard")]
+    engine: Engine,
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -76,7 +81,7 @@ struct JsonLine<'a> {
 
 pub fn run(args: FixArgs) -> Result<u8> {
     super::set_threads(args.threads)?;
-    let corrector = load_corrector(args.model.as_deref())?;
+    let corrector = load_corrector(args.model.as_deref(), args.engine)?;
     let options = fix_options(&args)?;
     let output = if args.check {
         Output::Quiet
@@ -114,8 +119,8 @@ pub fn run(args: FixArgs) -> Result<u8> {
     Ok(if args.check && changed { 1 } else { 0 })
 }
 
-pub fn load_corrector(model: Option<&Path>) -> Result<Corrector> {
-    match model {
+pub fn load_corrector(model: Option<&Path>, engine: Engine) -> Result<Corrector> {
+    let corrector = match model {
         Some(dir) => Corrector::load(dir).with_context(|| {
             format!(
                 "cannot load the model in {} (build one with `typofix model package`, \
@@ -124,7 +129,10 @@ pub fn load_corrector(model: Option<&Path>) -> Result<Corrector> {
             )
         }),
         None => builtin(),
-    }
+    }?;
+    corrector
+        .with_engine(engine)
+        .with_context(|| format!("cannot build the {engine} engine"))
 }
 
 #[cfg(feature = "default-model")]

@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod fix;
 pub mod model;
 pub mod train;
@@ -95,4 +96,28 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot start {n} worker threads: {e}"))?;
     }
     Ok(())
+}
+
+/// The language model built into typofix.
+#[cfg(feature = "default-model")]
+pub fn builtin_checkpoint() -> Result<typofix::model::Checkpoint> {
+    use anyhow::Context;
+    typofix::correct::builtin_checkpoint().context("the built-in model does not load")
+}
+
+#[cfg(not(feature = "default-model"))]
+pub fn builtin_checkpoint() -> Result<typofix::model::Checkpoint> {
+    anyhow::bail!("this typofix was built without its default model: pass --model DIR")
+}
+
+/// The built-in model's tokenizer.
+#[cfg(feature = "default-model")]
+pub fn builtin_tokenizer() -> Result<typofix::tokenizer::Tokenizer> {
+    use anyhow::Context;
+    typofix::correct::builtin_tokenizer().context("the built-in tokenizer does not load")
+}
+
+#[cfg(not(feature = "default-model"))]
+pub fn builtin_tokenizer() -> Result<typofix::tokenizer::Tokenizer> {
+    anyhow::bail!("this typofix was built without its default model: pass --model DIR")
 }

@@ -297,7 +297,7 @@ fn run_package(args: PackageArgs) -> Result<()> {
     Ok(())
 }
 
-fn dtype(name: &str) -> candle_core::DType {
+pub(crate) fn dtype(name: &str) -> candle_core::DType {
     match name {
         "f16" => candle_core::DType::F16,
         "bf16" => candle_core::DType::BF16,

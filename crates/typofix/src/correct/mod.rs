@@ -30,12 +30,15 @@ use serde::{Deserialize, Serialize};
 
 pub use channel::ChannelModel;
 use channel::Priced;
+#[cfg(feature = "default-model")]
+pub use package::{builtin_checkpoint, builtin_tokenizer};
 pub use package::{Settings, CORRECTOR_FILE};
 use scorer::{Query, Scorer};
 pub(crate) use symspell::SymSpell;
 
 use crate::corrupt::{ConfusionSets, ErrorKind};
 use crate::lexicon::{normalise, Lexicon};
+use crate::model::{Checkpoint, Engine, MaskedLm};
 use crate::ngram::{Bigrams, BOUNDARY};
 use crate::text::{sentences, spans, Casing, SpanKind};
 use crate::Error;
@@ -87,6 +90,9 @@ impl FixOptions {
 /// A typo corrector: the language model, lexicon and error model together.
 #[derive(Debug, Clone)]
 pub struct Corrector {
+    /// The weights, kept so that another engine can be built from them
+    /// (their storage is shared with the model's, not copied).
+    checkpoint: Checkpoint,
     scorer: Scorer,
     lexicon: Lexicon,
     index: SymSpell,
@@ -255,8 +261,10 @@ impl Corrector {
                     .push((correct.to_string(), weight as f64 / total.max(1) as f64));
             }
         }
+        let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::Standard)?;
         Ok(Corrector {
-            scorer: Scorer::new(parts.model, parts.tokenizer),
+            checkpoint: parts.checkpoint,
+            scorer: Scorer::new(model, parts.tokenizer),
             lexicon,
             index,
             known,
@@ -264,6 +272,28 @@ impl Corrector {
             bigrams: parts.bigrams,
             settings,
         })
+    }
+
+    /// The same corrector with its language model in `engine`'s form:
+    /// corrections are the same, up to floating-point rounding.
+    pub fn with_engine(self, engine: Engine) -> Result<Corrector, Error> {
+        if self.scorer.model().engine() == engine {
+            return Ok(self);
+        }
+        let model = MaskedLm::from_checkpoint(&self.checkpoint, engine)?;
+        Ok(Corrector {
+            scorer: self.scorer.with_model(model),
+            ..self
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.scorer.model().engine()
+    }
+
+    /// The language model's weights, in Hugging Face's layout.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
     }
 
     pub fn settings(&self) -> &Settings {

@@ -21,7 +21,7 @@ use super::ChannelModel;
 use crate::atomic::AtomicFile;
 use crate::corrupt::MisspellingTable;
 use crate::lexicon::{Lexicon, LEXICON_FILE};
-use crate::model::{parse_config, Checkpoint, DistilBertForMaskedLM, CONFIG_FILE, WEIGHTS_FILE};
+use crate::model::{parse_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
 use crate::ngram::{Bigrams, BIGRAMS_FILE};
 use crate::tokenizer::{Tokenizer, TOKENIZER_FILE};
 use crate::Error;
@@ -94,9 +94,40 @@ impl Settings {
     }
 }
 
+#[cfg(feature = "default-model")]
+fn builtin_files() -> Files<'static> {
+    macro_rules! model_file {
+        ($name:literal) => {
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/", $name))
+        };
+    }
+    Files {
+        dir: PathBuf::from("<built-in model>"),
+        config: model_file!("config.json"),
+        weights: model_file!("model.safetensors"),
+        tokenizer: model_file!("tokenizer.json"),
+        lexicon: model_file!("lexicon.tsv.gz"),
+        bigrams: Some(model_file!("bigrams.tsv.gz")),
+        settings: Some(model_file!("corrector.json")),
+    }
+}
+
+/// The shipped model's language model alone, for exporting it.
+#[cfg(feature = "default-model")]
+pub fn builtin_checkpoint() -> Result<Checkpoint, Error> {
+    builtin_files().checkpoint()
+}
+
+/// The shipped model's tokenizer.
+#[cfg(feature = "default-model")]
+pub fn builtin_tokenizer() -> Result<Tokenizer, Error> {
+    let files = builtin_files();
+    Tokenizer::from_json_bytes(files.tokenizer, &files.dir.join(TOKENIZER_FILE))
+}
+
 /// Everything a corrector is built from.
 pub(super) struct Parts {
-    pub model: DistilBertForMaskedLM,
+    pub checkpoint: Checkpoint,
     pub tokenizer: Tokenizer,
     pub lexicon: Lexicon,
     pub bigrams: Option<Bigrams>,
@@ -113,6 +144,18 @@ struct Files<'a> {
     lexicon: &'a [u8],
     bigrams: Option<&'a [u8]>,
     settings: Option<&'a [u8]>,
+}
+
+impl Files<'_> {
+    fn checkpoint(&self) -> Result<Checkpoint, Error> {
+        let path = |name: &str| self.dir.join(name);
+        let config_text = std::str::from_utf8(self.config).map_err(|_| Error::InvalidModel {
+            path: path(CONFIG_FILE),
+            reason: "not UTF-8 text".into(),
+        })?;
+        let config = parse_config(config_text, &path(CONFIG_FILE))?;
+        Checkpoint::from_safetensors(config, self.weights, &path(WEIGHTS_FILE), &Device::Cpu)
+    }
 }
 
 impl Parts {
@@ -159,31 +202,12 @@ impl Parts {
 
     #[cfg(feature = "default-model")]
     pub fn builtin() -> Result<Parts, Error> {
-        macro_rules! model_file {
-            ($name:literal) => {
-                include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/", $name))
-            };
-        }
-        Parts::from_files(Files {
-            dir: PathBuf::from("<built-in model>"),
-            config: model_file!("config.json"),
-            weights: model_file!("model.safetensors"),
-            tokenizer: model_file!("tokenizer.json"),
-            lexicon: model_file!("lexicon.tsv.gz"),
-            bigrams: Some(model_file!("bigrams.tsv.gz")),
-            settings: Some(model_file!("corrector.json")),
-        })
+        Parts::from_files(builtin_files())
     }
 
     fn from_files(files: Files) -> Result<Parts, Error> {
         let path = |name: &str| files.dir.join(name);
-        let config_text = std::str::from_utf8(files.config).map_err(|_| Error::InvalidModel {
-            path: path(CONFIG_FILE),
-            reason: "not UTF-8 text".into(),
-        })?;
-        let config = parse_config(config_text, &path(CONFIG_FILE))?;
-        let checkpoint =
-            Checkpoint::from_safetensors(config, files.weights, &path(WEIGHTS_FILE), &Device::Cpu)?;
+        let checkpoint = files.checkpoint()?;
         let tokenizer = Tokenizer::from_json_bytes(files.tokenizer, &path(TOKENIZER_FILE))?;
         if tokenizer.vocab_size() > checkpoint.config.vocab_size {
             return Err(Error::InvalidModel {
@@ -215,7 +239,7 @@ impl Parts {
             None => Settings::default(),
         };
         Ok(Parts {
-            model: checkpoint.model()?,
+            checkpoint,
             tokenizer,
             lexicon,
             bigrams,

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use candle_core::{Tensor, D};
 
-use crate::model::{DistilBertForMaskedLM, Pass};
+use crate::model::MaskedLm;
 use crate::tokenizer::Tokenizer;
 use crate::Error;
 
@@ -39,7 +39,7 @@ pub type Probe = (usize, Vec<u32>);
 /// The masked language model and its tokenizer.
 #[derive(Debug, Clone)]
 pub struct Scorer {
-    model: DistilBertForMaskedLM,
+    model: MaskedLm,
     tokenizer: Tokenizer,
 }
 
@@ -55,8 +55,16 @@ struct Input {
 const BATCH: usize = 48;
 
 impl Scorer {
-    pub fn new(model: DistilBertForMaskedLM, tokenizer: Tokenizer) -> Scorer {
+    pub fn new(model: MaskedLm, tokenizer: Tokenizer) -> Scorer {
         Scorer { model, tokenizer }
+    }
+
+    pub fn model(&self) -> &MaskedLm {
+        &self.model
+    }
+
+    pub fn with_model(self, model: MaskedLm) -> Scorer {
+        Scorer { model, ..self }
     }
 
     /// The word pieces of a single word or punctuation mark.
@@ -225,7 +233,7 @@ impl Scorer {
         let shape = (inputs.len(), width);
         let ids = Tensor::from_vec(ids, shape, device)?;
         let mask = Tensor::from_vec(mask, shape, device)?;
-        let hidden = self.model.encoder().forward(&ids, &mask, Pass::Infer)?;
+        let hidden = self.model.hidden_states(&ids, &mask)?;
         let flat = hidden.flatten_to(1)?;
 
         let mut rows: Vec<u32> = Vec::new();
@@ -233,7 +241,7 @@ impl Scorer {
             rows.extend(at.iter().map(|&p| (n * width + p) as u32));
         }
         let picked = flat.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
-        let logits = self.model.mlm_logits(&picked, Pass::Infer)?;
+        let logits = self.model.mlm_logits(&picked)?;
         let mut log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?
             .to_vec2::<f32>()?
             .into_iter();

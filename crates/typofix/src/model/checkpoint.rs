@@ -80,12 +80,7 @@ impl Checkpoint {
 
     /// The model, for inference.
     pub fn model(&self) -> Result<DistilBertForMaskedLM, Error> {
-        let device = self
-            .tensors
-            .values()
-            .next()
-            .map_or(Device::Cpu, |t| t.device().clone());
-        let vb = VarBuilder::from_tensors(self.tensors.clone(), DType::F32, &device);
+        let vb = var_builder(&self.tensors);
         Ok(DistilBertForMaskedLM::load(vb, &self.config)?)
     }
 
@@ -140,6 +135,15 @@ impl Checkpoint {
             .map_err(|e| Error::io(&weights_path, e))?;
         file.commit()
     }
+}
+
+/// A builder over `tensors` (f32), on the device they are on.
+pub(crate) fn var_builder(tensors: &HashMap<String, Tensor>) -> VarBuilder<'static> {
+    let device = tensors
+        .values()
+        .next()
+        .map_or(Device::Cpu, |t| t.device().clone());
+    VarBuilder::from_tensors(tensors.clone(), DType::F32, &device)
 }
 
 /// Reads and validates a `config.json`.
