@@ -48,6 +48,8 @@ enum Command {
     /// Engine layout, or as a Core ML package.
     #[command(subcommand)]
     Export(commands::export::ExportCommand),
+    /// Serve corrections over HTTP: a JSON API and LanguageTool's.
+    Serve(commands::serve::ServeArgs),
     /// Measure speed.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Model(cmd) => commands::model::run(cmd).map(|()| 0),
         Command::Train(cmd) => commands::train::run(cmd).map(|()| 0),
         Command::Export(cmd) => commands::export::run(cmd).map(|()| 0),
+        Command::Serve(args) => commands::serve::run(args).map(|()| 0),
         Command::Bench(cmd) => commands::bench::run(cmd).map(|()| 0),
     };
     match result {

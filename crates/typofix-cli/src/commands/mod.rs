@@ -4,6 +4,7 @@ pub mod eval;
 pub mod export;
 pub mod fix;
 pub mod model;
+pub mod serve;
 pub mod train;
 
 use std::path::PathBuf;

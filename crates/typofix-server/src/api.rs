@@ -1,0 +1,153 @@
+//! The JSON API: `POST /v1/fix` and `POST /v1/fix/batch`.
+//!
+//! Offsets: `start` and `end` are UTF-8 byte offsets into the request's
+//! text (what Rust, Go and Python's `bytes` index); `start_utf16` and
+//! `end_utf16` are UTF-16 code-unit offsets (what JavaScript, Java and
+//! LanguageTool clients index).
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use typofix::{Edit, Fix, FixOptions};
+
+use crate::error::ApiError;
+
+/// Per-request options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Minimum gain in log-probability over the original.
+    pub threshold: Option<f64>,
+    /// Words never to correct.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl Options {
+    pub fn to_fix_options(&self) -> Result<FixOptions, ApiError> {
+        if let Some(t) = self.threshold {
+            if !t.is_finite() {
+                return Err(ApiError::BadRequest(
+                    "options.threshold must be a finite number".into(),
+                ));
+            }
+        }
+        Ok(FixOptions {
+            threshold: self.threshold,
+            allow: HashSet::new(),
+        }
+        .allow_words(&self.allow))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixRequest {
+    pub text: String,
+    #[serde(default)]
+    pub options: Options,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub texts: Vec<String>,
+    #[serde(default)]
+    pub options: Options,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApiEdit {
+    pub start: usize,
+    pub end: usize,
+    pub start_utf16: usize,
+    pub end_utf16: usize,
+    pub original: String,
+    pub replacement: String,
+    pub kind: typofix::corrupt::ErrorKind,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FixResponse {
+    pub text: String,
+    pub edits: Vec<ApiEdit>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BatchResponse {
+    pub results: Vec<FixResponse>,
+}
+
+/// Converts byte offsets into `text` to UTF-16 offsets, for ascending
+/// offsets in one pass.
+pub struct Utf16Offsets<'a> {
+    text: &'a str,
+    byte: usize,
+    unit: usize,
+}
+
+impl<'a> Utf16Offsets<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Utf16Offsets {
+            text,
+            byte: 0,
+            unit: 0,
+        }
+    }
+
+    /// The UTF-16 offset of byte offset `at` (a char boundary, at or after
+    /// the previous one asked).
+    pub fn at(&mut self, at: usize) -> usize {
+        if at < self.byte {
+            *self = Utf16Offsets::new(self.text);
+        }
+        self.unit += self.text[self.byte..at].encode_utf16().count();
+        self.byte = at;
+        self.unit
+    }
+}
+
+pub fn edits_with_utf16(text: &str, edits: Vec<Edit>) -> Vec<ApiEdit> {
+    let mut offsets = Utf16Offsets::new(text);
+    edits
+        .into_iter()
+        .map(|e| {
+            let (start_utf16, end_utf16) = (offsets.at(e.start), offsets.at(e.end));
+            ApiEdit {
+                start: e.start,
+                end: e.end,
+                start_utf16,
+                end_utf16,
+                original: e.original,
+                replacement: e.replacement,
+                kind: e.kind,
+                confidence: e.confidence,
+            }
+        })
+        .collect()
+}
+
+pub fn response(original: &str, fix: Fix) -> FixResponse {
+    FixResponse {
+        edits: edits_with_utf16(original, fix.edits),
+        text: fix.text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_offsets_count_surrogate_pairs_as_two_units() {
+        let text = "é😀 teh";
+        let mut o = Utf16Offsets::new(text);
+        // é: 2 bytes, 1 unit; 😀: 4 bytes, 2 units.
+        assert_eq!(o.at(0), 0);
+        assert_eq!(o.at(2), 1);
+        assert_eq!(o.at(7), 4);
+        assert_eq!(o.at(11), 8);
+        assert_eq!(o.at(2), 1, "going back restarts");
+    }
+}
