@@ -9,7 +9,7 @@ install them):
 
     python3 scripts/bench_inference_peers.py [--typofix target/release/typofix] \
         [--seq-lens 16,32,128] [--batches 1,32] [--threads 1,2] [--runs 40] \
-        [--json OUT]
+        [--max-tokens N] [--json OUT]
 
 Every system runs distilbert-base-uncased's configuration (6 layers, dim 768,
 12 heads, hidden 3072, vocabulary 30522) with random weights, on a fixed
@@ -55,6 +55,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--max-tokens", type=int, default=0,
+                    help="skip cases whose batch x seq exceeds this (0: none skipped)")
     ap.add_argument("--json")
     ns = ap.parse_args()
 
@@ -82,6 +84,9 @@ def main():
         session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
         for seq in [int(s) for s in ns.seq_lens.split(",")]:
             for batch in [int(b) for b in ns.batches.split(",")]:
+                if ns.max_tokens and batch * seq > ns.max_tokens:
+                    print(f"threads {threads} seq {seq:>3} batch {batch:>2}: skipped (--max-tokens)")
+                    continue
                 ids = rng.integers(1, config.vocab_size, size=(batch, seq), dtype=np.int64)
                 mask = np.ones_like(ids)
                 case = {"threads": threads, "seq_len": seq, "batch": batch}
@@ -104,6 +109,9 @@ def main():
                     results[f"typofix-{t['engine']}"] = {k: t[k] for k in ("median_ms", "p90_ms", "p99_ms")}
                 row = dict(case, **{k: v for k, v in results.items()})
                 rows.append(row)
+                if ns.json:  # written after every case, so a stopped run keeps its rows
+                    with open(ns.json, "w") as f:
+                        json.dump({"rows": rows}, f, indent=1)
                 std = results["typofix-standard"]["median_ms"]
                 print(f"threads {threads} seq {seq:>3} batch {batch:>2}: " + "  ".join(
                     f"{name} {r['median_ms']:.2f} ms" for name, r in results.items())

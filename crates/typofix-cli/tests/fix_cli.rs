@@ -193,3 +193,33 @@ fn eval_scores_typofix_beside_the_baselines() {
     assert_eq!(systems[1]["correction_rate"], 0.0);
     assert_eq!(report[0]["references"], 2);
 }
+
+#[test]
+fn a_write_killed_midway_leaves_the_original_file_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    // Several chunks of lines, so that the process is killed while it is
+    // still writing the corrected copy.
+    let original = "Thi sis a sentenc with typos, and teh rest is fine.\n".repeat(2000);
+    std::fs::write(&file, &original).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_typofix"))
+        .arg("fix")
+        .arg("--write")
+        .arg(&file)
+        .spawn()
+        .unwrap();
+    // Wait for the temporary copy to appear, then kill -9.
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(dir.path()).unwrap().count() < 2 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed before it finished");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+}

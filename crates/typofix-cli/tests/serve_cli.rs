@@ -318,7 +318,7 @@ fn health_and_metrics_report_the_service() {
         "typofix_http_request_duration_seconds_bucket",
         "typofix_queue_depth",
         "typofix_batch_texts_count",
-        "typofix_errors_total",
+        "typofix_errors_total{code=\"bad_request\"} 1",
     ] {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }

@@ -57,6 +57,10 @@ impl ApiError {
     }
 }
 
+/// The error's code, attached to its response for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -64,6 +68,7 @@ impl IntoResponse for ApiError {
             "error": {"code": self.code(), "message": self.to_string()}
         }));
         let mut response = (status, body).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code()));
         match status {
             StatusCode::UNAUTHORIZED => {
                 response.headers_mut().insert(

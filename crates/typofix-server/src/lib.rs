@@ -248,10 +248,10 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         _ => next.run(request).await,
     };
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
-        state
-            .metrics
-            .observe_error(status.canonical_reason().unwrap_or("error"));
+    if let Some(error::ErrorCode(code)) = response.extensions().get::<error::ErrorCode>() {
+        state.metrics.observe_error(code);
+    } else if status.is_client_error() || status.is_server_error() {
+        state.metrics.observe_error("other");
     }
     state
         .metrics

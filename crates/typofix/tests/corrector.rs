@@ -197,7 +197,25 @@ proptest! {
         rebuilt.push_str(&text[at..]);
         prop_assert_eq!(rebuilt, fix.text);
     }
+
+    /// Clean sentences from common words: correcting the corrector's own
+    /// output changes nothing more.
+    #[test]
+    fn fixing_is_idempotent_on_its_own_output(
+        words in proptest::collection::vec(proptest::sample::select(COMMON_WORDS), 3..14)
+    ) {
+        let text = format!("{}.", words.join(" "));
+        let once = corrector().fix(&text).unwrap().text;
+        let twice = corrector().fix(&once).unwrap().text;
+        prop_assert_eq!(twice, once);
+    }
 }
+
+const COMMON_WORDS: &[&str] = &[
+    "the", "a", "house", "river", "was", "is", "old", "near", "we", "they", "walked", "to", "town",
+    "and", "in", "summer", "children", "played", "garden", "their", "there", "it", "its", "small",
+    "quiet", "every", "morning", "people", "from", "city", "came", "work",
+];
 
 #[test]
 fn the_ane_engine_makes_the_same_corrections_as_the_standard_one() {
