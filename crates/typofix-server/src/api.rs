@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(o.at(0), 0);
         assert_eq!(o.at(2), 1);
         assert_eq!(o.at(7), 4);
-        assert_eq!(o.at(11), 8);
+        assert_eq!(o.at(10), 7);
         assert_eq!(o.at(2), 1, "going back restarts");
     }
 }
