@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use prost::Message;
-use typofix::export::coreml::proto::{self, value, DataType};
+use typofix_export::coreml::proto::{self, value, DataType};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tiny-distilbert")

@@ -98,11 +98,11 @@ fn a_model_without_a_tokenizer_is_a_clear_error() {
 }
 
 #[test]
-fn convert_to_fp16_halves_the_file_and_keeps_the_predictions() {
+fn an_fp16_export_halves_the_file_and_keeps_the_predictions() {
     let model = fixture_with_vocab();
     let out = tempfile::tempdir().unwrap();
     typofix()
-        .args(["model", "convert", "--dtype", "f16", "--model"])
+        .args(["export", "safetensors", "--dtype", "f16", "--model"])
         .arg(model.path())
         .arg("--out")
         .arg(out.path())

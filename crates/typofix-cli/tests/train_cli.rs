@@ -171,3 +171,104 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_losses() {
         std::fs::read(broken.join("model/model.safetensors")).unwrap()
     );
 }
+
+/// A corpus where one sentence, repeated, is the only one with "quokka",
+/// and a dev set that holds that sentence.
+fn corpus_with_a_dev_sentence(dir: &Path) -> (PathBuf, PathBuf) {
+    let corpus = dir.join("corpus.txt");
+    let mut text = std::fs::read_to_string(sample_corpus().join("paragraphs.txt")).unwrap();
+    for _ in 0..200 {
+        text.push_str("The quokka smiled at the quokka keeper today.\n");
+    }
+    std::fs::write(&corpus, text).unwrap();
+    let dev = dir.join("dev.jsonl");
+    std::fs::write(
+        &dev,
+        "{\"corrupted\": \"Teh quokka smiled at the quokka keeper today.\", \
+         \"clean\": \"The quokka smiled at the quokka keeper today.\"}\n",
+    )
+    .unwrap();
+    (corpus, dev)
+}
+
+/// Every command that reads a corpus leaves out the sentences of
+/// `--exclude`: the tokenizer, the MLM's own tokenizer and the lexicon never
+/// see the dev sentence, and without `--exclude` they do.
+#[test]
+fn excluded_sentences_reach_no_command_that_reads_a_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, dev) = corpus_with_a_dev_sentence(dir.path());
+    let knows_quokka = |vocab: &Path| {
+        std::fs::read_to_string(vocab)
+            .unwrap()
+            .lines()
+            .any(|t| t == "quokka")
+    };
+    for (name, exclude) in [("with", true), ("without", false)] {
+        let out = dir.path().join(format!("tok-{name}"));
+        let mut cmd = typofix();
+        cmd.args(["train", "tokenizer", "--vocab-size", "300", "--corpus"])
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out);
+        if exclude {
+            cmd.arg("--exclude").arg(&dev);
+        }
+        cmd.assert().success();
+        assert_eq!(
+            knows_quokka(&out.join("vocab.txt")),
+            !exclude,
+            "tokenizer {name}"
+        );
+
+        let lexicon = dir.path().join(format!("lexicon-{name}.tsv.gz"));
+        let mut cmd = typofix();
+        cmd.args(["data", "build-lexicon", "--min-count", "1", "--corpus"])
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&lexicon);
+        if exclude {
+            cmd.arg("--exclude").arg(&dev);
+            cmd.assert()
+                .success()
+                .stderr(predicate::str::contains("(200 excluded)"));
+        } else {
+            cmd.assert().success();
+        }
+        let words = typofix::lexicon::Lexicon::load(&lexicon).unwrap();
+        assert_eq!(words.contains("quokka"), !exclude, "lexicon {name}");
+    }
+
+    // `train mlm` without --tokenizer trains its own, on the same corpus.
+    let run = dir.path().join("mlm");
+    typofix()
+        .args([
+            "train",
+            "mlm",
+            "--vocab-size",
+            "300",
+            "--dim",
+            "16",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--hidden",
+            "32",
+            "--seq-len",
+            "16",
+            "--steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--corpus",
+        ])
+        .arg(&corpus)
+        .arg("--exclude")
+        .arg(&dev)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    assert!(!knows_quokka(&run.join("tokenizer/vocab.txt")));
+}

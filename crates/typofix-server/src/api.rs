@@ -64,7 +64,7 @@ pub struct ApiEdit {
     pub end_utf16: usize,
     pub original: String,
     pub replacement: String,
-    pub kind: typofix::corrupt::ErrorKind,
+    pub kind: typofix::ErrorKind,
     pub confidence: f32,
 }
 

@@ -6,8 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use typofix::corrupt::ErrorKind;
-use typofix::{Edit, FixOptions};
+use typofix::{Edit, ErrorKind, FixOptions};
 
 use crate::api::Utf16Offsets;
 use crate::error::ApiError;

@@ -17,8 +17,6 @@ use crate::atomic::AtomicFile;
 use crate::text::{spans, SpanKind};
 use crate::Error;
 
-pub const LEXICON_FILE: &str = "lexicon.tsv.gz";
-
 /// Word counts, lower-cased, with straight apostrophes.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
@@ -99,7 +97,7 @@ impl Lexicon {
     }
 
     pub fn load(path: &Path) -> Result<Lexicon, Error> {
-        let reader = crate::corpus::open_maybe_gzip(path)?;
+        let reader = crate::gzip::open_maybe_gzip(path)?;
         Lexicon::read(reader).map_err(|reason| Error::InvalidData {
             path: path.to_owned(),
             reason,
@@ -108,7 +106,7 @@ impl Lexicon {
 
     /// Reads the format [`Lexicon::save`] writes (gzip-compressed or not).
     pub fn from_bytes(bytes: &[u8]) -> Result<Lexicon, String> {
-        Lexicon::read(crate::corpus::maybe_gzip_bytes(bytes))
+        Lexicon::read(crate::gzip::maybe_gzip_bytes(bytes))
     }
 
     fn read(reader: impl BufRead) -> Result<Lexicon, String> {
@@ -154,7 +152,7 @@ mod tests {
         lexicon.add_text("a a a b b c");
         lexicon.prune(2);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LEXICON_FILE);
+        let path = dir.path().join("lexicon.tsv.gz");
         lexicon.save(&path).unwrap();
         let back = Lexicon::load(&path).unwrap();
         assert_eq!(

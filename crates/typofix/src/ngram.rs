@@ -19,8 +19,6 @@ use crate::lexicon::{normalise, Lexicon};
 use crate::text::{spans, SpanKind};
 use crate::Error;
 
-pub const BIGRAMS_FILE: &str = "bigrams.tsv.gz";
-
 /// Sentence boundary, in place of a word.
 pub const BOUNDARY: &str = "<s>";
 
@@ -118,7 +116,7 @@ impl Bigrams {
 
     /// Reads the format [`BigramCounter::save`] writes (gzip or not).
     pub fn from_bytes(bytes: &[u8]) -> Result<Bigrams, String> {
-        Bigrams::read(crate::corpus::maybe_gzip_bytes(bytes))
+        Bigrams::read(crate::gzip::maybe_gzip_bytes(bytes))
     }
 
     fn read(reader: impl BufRead) -> Result<Bigrams, String> {
@@ -187,7 +185,7 @@ mod tests {
         }
         lexicon.add_text("too");
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(BIGRAMS_FILE);
+        let path = dir.path().join("bigrams.tsv.gz");
         assert_eq!(counter.save(&path, 2, &lexicon).unwrap(), 6);
         let bigrams = Bigrams::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(bigrams.count("to", "the"), 3);

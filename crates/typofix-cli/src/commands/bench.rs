@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
-use typofix::bench::{time_inference, InferenceTiming};
 use typofix::model::{Checkpoint, Config, Engine, MaskedLm};
-use typofix::train::{init_model, time_training_steps};
+use typofix_eval::bench::{time_inference, time_training_steps, InferenceTiming};
+use typofix_train::train::init_model;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {

@@ -9,12 +9,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use typofix::atomic::AtomicFile;
-use typofix::corrupt::{ConfusionSets, Corruptor, ErrorKind, KindWeights, MisspellingTable};
-use typofix::dataset::{
-    generate, sentence_key, DatasetStats, GenerateOptions, GenerateSummary, Sinks,
-};
-use typofix::lexicon::Lexicon;
-use typofix::ngram::BigramCounter;
+use typofix::confusion::ConfusionSets;
+use typofix::misspellings::MisspellingTable;
+use typofix::ErrorKind;
+use typofix_train::build::count_words;
+use typofix_train::corrupt::{Corruptor, KindWeights};
+use typofix_train::dataset::{generate, DatasetStats, GenerateOptions, GenerateSummary, Sinks};
 
 use super::CorpusArgs;
 
@@ -131,7 +131,6 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
     };
     let corruptor = Corruptor::new(args.rate, weights, confusions, misspellings)?;
     let corpus = args.corpus.open()?;
-    let exclusions = args.corpus.exclusions()?;
     let options = GenerateOptions {
         examples: args.examples,
         seed: args.seed,
@@ -175,7 +174,6 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         &corpus,
         &corruptor,
         &options,
-        &exclusions,
         Sinks {
             train: &mut train,
             valid: valid.as_mut().map(|v| v as &mut dyn Write),
@@ -361,27 +359,11 @@ fn run_build_misspellings(args: BuildMisspellingsArgs) -> Result<()> {
 
 fn run_build_lexicon(args: BuildLexiconArgs) -> Result<()> {
     let corpus = args.corpus.open()?;
-    let exclusions = args.corpus.exclusions()?;
-    let window = args.corpus.min_words..=args.corpus.max_words;
-    let mut lexicon = Lexicon::default();
-    let mut bigrams = args.bigrams.as_ref().map(|_| BigramCounter::default());
-    let (mut sentences, mut excluded) = (0usize, 0usize);
-    for sentence in corpus.sentences(window) {
-        let sentence = sentence?;
-        if exclusions.contains_key(sentence_key(&sentence)) {
-            excluded += 1;
-            continue;
-        }
-        sentences += 1;
-        lexicon.add_text(&sentence);
-        if let Some(counter) = bigrams.as_mut() {
-            counter.add_text(&sentence);
-        }
-    }
-    lexicon.prune(args.min_count);
-    lexicon.save(&args.out)?;
-    if let (Some(counter), Some(path)) = (&bigrams, &args.bigrams) {
-        let kept = counter.save(path, args.bigram_min_count, &lexicon)?;
+    let mut counts = count_words(&corpus, args.corpus.window(), args.bigrams.is_some())?;
+    counts.lexicon.prune(args.min_count);
+    counts.lexicon.save(&args.out)?;
+    if let (Some(counter), Some(path)) = (&counts.bigrams, &args.bigrams) {
+        let kept = counter.save(path, args.bigram_min_count, &counts.lexicon)?;
         eprintln!(
             "wrote {kept} word pairs seen {}+ times to {}",
             args.bigram_min_count,
@@ -389,9 +371,11 @@ fn run_build_lexicon(args: BuildLexiconArgs) -> Result<()> {
         );
     }
     eprintln!(
-        "counted {} words in {sentences} sentences ({excluded} excluded); wrote {} words seen {}+ times to {}",
-        lexicon.total(),
-        lexicon.len(),
+        "counted {} words in {} sentences ({} excluded); wrote {} words seen {}+ times to {}",
+        counts.lexicon.total(),
+        counts.sentences,
+        counts.excluded,
+        counts.lexicon.len(),
         args.min_count,
         args.out.display()
     );

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
-use typofix::eval::{
+use typofix::FixOptions;
+use typofix_eval::{
     evaluate, read_jsonl, read_parallel, Identity, Ispell, NearestEdit, Reference, Report, System,
     Typofix,
 };
-use typofix::FixOptions;
 
 #[derive(Args)]
 pub struct EvalArgs {

@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use typofix::export::{export_coreml, CoremlOptions, Precision};
-use typofix::model::{AneCheckpoint, Checkpoint};
+use typofix::model::Checkpoint;
 use typofix::tokenizer::Tokenizer;
+use typofix_export::ane::export_ane;
+use typofix_export::huggingface::export_safetensors;
+use typofix_export::sample_io::{write_sample_io, SAMPLE_TEXTS};
+use typofix_export::{export_coreml, read_checkpoint, CoremlOptions, Precision};
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
@@ -24,15 +27,6 @@ pub enum ExportCommand {
     /// logits [N, S, V] f32).
     SampleIo(SampleIoArgs),
 }
-
-/// Sentences for `export sample-io`: typos, punctuation and a long one, so
-/// that rows have different amounts of padding.
-const SAMPLE_TEXTS: [&str; 3] = [
-    "Thi sis a test sentenc with typos.",
-    "The quikc brown fox jumps over teh lazy dog, and their going to the store tomorow to by \
-     some milk becuase they ran out.",
-    "I went.",
-];
 
 #[derive(Args)]
 pub struct SampleIoArgs {
@@ -112,26 +106,24 @@ pub fn run(cmd: ExportCommand) -> Result<()> {
         ExportCommand::Safetensors(args) => {
             let (checkpoint, dir) = load(&args.model)?;
             refuse_existing(&args.out, args.force)?;
-            Checkpoint::save(
+            let tokenizer = tokenizer_of(dir.as_deref())?;
+            export_safetensors(
+                &checkpoint,
+                tokenizer.as_ref(),
                 &args.out,
-                &checkpoint.config,
-                &checkpoint.tensors,
-                super::model::dtype(&args.dtype),
+                super::dtype(&args.dtype),
             )?;
-            copy_tokenizer(dir.as_deref(), &checkpoint, &args.out)?;
             eprintln!("wrote {} ({})", args.out.display(), args.dtype);
             Ok(())
         }
         ExportCommand::Ane(args) => {
             let (checkpoint, dir) = load(&args.model)?;
             refuse_existing(&args.out, args.force)?;
-            let ane = AneCheckpoint::from_standard(&checkpoint)?;
-            ane.save(&args.out)?;
-            copy_tokenizer(dir.as_deref(), &checkpoint, &args.out)?;
+            let tokenizer = tokenizer_of(dir.as_deref())?;
+            let l = export_ane(&checkpoint, tokenizer.as_ref(), &args.out)?;
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&ane.layout)?);
+                println!("{}", serde_json::to_string_pretty(&l)?);
             } else {
-                let l = &ane.layout;
                 println!(
                     "wrote {}: {} Linear layers as 1x1 Conv2d, {} LayerNorms as LayerNormANE \
                      (bias before scale, eps {:e}), {} tied tensor(s) copied; activations {}",
@@ -189,43 +181,12 @@ fn sample_io(args: SampleIoArgs) -> Result<()> {
         None => super::builtin_tokenizer()?,
     };
     let s = seq_len(args.seq_len, &checkpoint);
-    let texts: Vec<String> = if args.texts.is_empty() {
-        SAMPLE_TEXTS.iter().map(|t| t.to_string()).collect()
+    let texts: Vec<&str> = if args.texts.is_empty() {
+        SAMPLE_TEXTS.to_vec()
     } else {
-        args.texts.clone()
+        args.texts.iter().map(String::as_str).collect()
     };
-    let (mut ids, mut mask) = (Vec::new(), Vec::new());
-    for text in &texts {
-        let mut row: Vec<i64> = tokenizer
-            .encode(text)?
-            .ids
-            .iter()
-            .map(|&i| i64::from(i))
-            .collect();
-        if row.len() > s {
-            // Keep [SEP] last.
-            row.truncate(s - 1);
-            row.push(i64::from(tokenizer.sep_id));
-        }
-        mask.extend(std::iter::repeat_n(1i64, row.len()));
-        mask.extend(std::iter::repeat_n(0i64, s - row.len()));
-        row.resize(s, i64::from(tokenizer.pad_id));
-        ids.extend(row);
-    }
-    let device = candle_core::Device::Cpu;
-    let shape = (texts.len(), s);
-    let ids = candle_core::Tensor::from_vec(ids, shape, &device)?;
-    let mask = candle_core::Tensor::from_vec(mask, shape, &device)?;
-    let logits = checkpoint.model()?.forward(&ids, &mask)?;
-    candle_core::safetensors::save(
-        &std::collections::HashMap::from([
-            ("input_ids".to_string(), ids),
-            ("attention_mask".to_string(), mask),
-            ("logits".to_string(), logits),
-        ]),
-        &args.out,
-    )
-    .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_sample_io(&checkpoint, &tokenizer, &texts, s, &args.out)?;
     eprintln!(
         "wrote {} ({} rows of {s} tokens)",
         args.out.display(),
@@ -236,18 +197,13 @@ fn sample_io(args: SampleIoArgs) -> Result<()> {
 
 /// The checkpoint to export, and the directory it came from.
 fn load(arg: &ModelArg) -> Result<(Checkpoint, Option<PathBuf>)> {
-    let device = candle_core::Device::Cpu;
     match &arg.model {
-        Some(dir) if AneCheckpoint::is_ane_dir(dir) => {
-            let ane = AneCheckpoint::load(dir, &device)
-                .with_context(|| format!("cannot load the ANE checkpoint in {}", dir.display()))?;
-            Ok((ane.to_standard()?, Some(dir.clone())))
-        }
         Some(dir) => {
-            let checkpoint = Checkpoint::load(dir, &device).with_context(|| {
+            let checkpoint = read_checkpoint(dir).with_context(|| {
                 format!(
                     "cannot load a DistilBERT checkpoint from {} (config.json + \
-                     model.safetensors, as transformers' save_pretrained writes them)",
+                     model.safetensors, as transformers' save_pretrained writes them, \
+                     or an ANE layout from `typofix export ane`)",
                     dir.display()
                 )
             })?;
@@ -273,15 +229,11 @@ fn refuse_existing(out: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// The tokenizer travels with the weights, so the export is usable alone.
-fn copy_tokenizer(dir: Option<&Path>, checkpoint: &Checkpoint, out: &Path) -> Result<()> {
-    let tokenizer = match dir {
-        Some(dir) => match Tokenizer::load(dir) {
-            Ok(t) => t,
-            Err(_) => return Ok(()),
-        },
-        None => super::builtin_tokenizer()?,
-    };
-    tokenizer.save(out, checkpoint.config.max_position_embeddings)?;
-    Ok(())
+/// The tokenizer to travel with the weights: the model directory's, if it
+/// has one, or the built-in model's.
+fn tokenizer_of(dir: Option<&Path>) -> Result<Option<Tokenizer>> {
+    match dir {
+        Some(dir) => Ok(Tokenizer::load(dir).ok()),
+        None => Ok(Some(super::builtin_tokenizer()?)),
+    }
 }

@@ -11,8 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use typofix::corpus::{Corpus, CorpusOptions, Format};
-use typofix::dataset::Exclusions;
+use typofix_train::corpus::{Corpus, CorpusOptions, Format};
 
 /// Where clean text comes from: shared by `data generate` and `train`.
 #[derive(Args)]
@@ -43,6 +42,7 @@ pub struct CorpusArgs {
 }
 
 impl CorpusArgs {
+    /// The corpus, less the sentences of `--exclude`.
     pub fn open(&self) -> Result<Corpus> {
         Ok(Corpus::open(
             &self.corpus,
@@ -50,12 +50,14 @@ impl CorpusArgs {
                 format: self.format,
                 text_field: self.text_field.clone(),
                 max_line_bytes: self.max_line_bytes,
+                exclude: self.exclude.clone(),
             },
         )?)
     }
 
-    pub fn exclusions(&self) -> Result<Exclusions> {
-        Ok(Exclusions::from_paths(&self.exclude)?)
+    /// The sentence lengths to read, in words.
+    pub fn window(&self) -> std::ops::RangeInclusive<usize> {
+        self.min_words..=self.max_words
     }
 }
 
@@ -103,7 +105,7 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
 #[cfg(feature = "default-model")]
 pub fn builtin_checkpoint() -> Result<typofix::model::Checkpoint> {
     use anyhow::Context;
-    typofix::correct::builtin_checkpoint().context("the built-in model does not load")
+    typofix::package::ModelPackage::builtin_checkpoint().context("the built-in model does not load")
 }
 
 #[cfg(not(feature = "default-model"))]
@@ -115,10 +117,20 @@ pub fn builtin_checkpoint() -> Result<typofix::model::Checkpoint> {
 #[cfg(feature = "default-model")]
 pub fn builtin_tokenizer() -> Result<typofix::tokenizer::Tokenizer> {
     use anyhow::Context;
-    typofix::correct::builtin_tokenizer().context("the built-in tokenizer does not load")
+    typofix::package::ModelPackage::builtin_tokenizer()
+        .context("the built-in tokenizer does not load")
 }
 
 #[cfg(not(feature = "default-model"))]
 pub fn builtin_tokenizer() -> Result<typofix::tokenizer::Tokenizer> {
     anyhow::bail!("this typofix was built without its default model: pass --model DIR")
+}
+
+/// A weight precision named on the command line (clap has checked it).
+pub fn dtype(name: &str) -> candle_core::DType {
+    match name {
+        "f16" => candle_core::DType::F16,
+        "bf16" => candle_core::DType::BF16,
+        _ => candle_core::DType::F32,
+    }
 }

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use typofix::correct::{ChannelModel, Settings, CORRECTOR_FILE};
-use typofix::dataset::DatasetStats;
-use typofix::lexicon::{Lexicon, LEXICON_FILE};
+use typofix::correct::{ChannelModel, Settings};
+use typofix::gzip::open_maybe_gzip;
 use typofix::model::{fill_mask, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
-use typofix::ngram::BIGRAMS_FILE;
+use typofix::package::{ModelPackage, PackageSources};
 use typofix::tokenizer::{Tokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE};
-use typofix::Corrector;
+use typofix_train::dataset::DatasetStats;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
@@ -21,8 +20,6 @@ pub enum ModelCommand {
     Download(DownloadArgs),
     /// Show a checkpoint's configuration and size.
     Info(InfoArgs),
-    /// Rewrite a checkpoint in Hugging Face's layout, optionally in fp16.
-    Convert(ConvertArgs),
     /// Assemble a corrector model: a trained MLM, its tokenizer, a lexicon and
     /// the error model estimated from generated data.
     Package(PackageArgs),
@@ -88,17 +85,6 @@ pub struct DownloadArgs {
 }
 
 #[derive(Args)]
-pub struct ConvertArgs {
-    #[arg(long)]
-    model: PathBuf,
-    #[arg(long)]
-    out: PathBuf,
-    /// Weight precision: f32, f16 or bf16.
-    #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
-    dtype: String,
-}
-
-#[derive(Args)]
 pub struct InfoArgs {
     #[arg(long)]
     model: PathBuf,
@@ -109,7 +95,6 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
         ModelCommand::FillMask(args) => run_fill_mask(args),
         ModelCommand::Download(args) => run_download(args),
         ModelCommand::Info(args) => run_info(args),
-        ModelCommand::Convert(args) => run_convert(args),
         ModelCommand::Package(args) => run_package(args),
     }
 }
@@ -144,26 +129,6 @@ fn run_fill_mask(args: FillMaskArgs) -> Result<()> {
             writeln!(out, "  {:<16} {:>6}  {:.4}", c.token, c.id, c.probability)?;
         }
     }
-    Ok(())
-}
-
-fn run_convert(args: ConvertArgs) -> Result<()> {
-    let checkpoint = Checkpoint::load(&args.model, &candle_core::Device::Cpu)?;
-    Checkpoint::save(
-        &args.out,
-        &checkpoint.config,
-        &checkpoint.tensors,
-        dtype(&args.dtype),
-    )?;
-    if let Ok(tokenizer) = Tokenizer::load(&args.model) {
-        tokenizer.save(&args.out, checkpoint.config.max_position_embeddings)?;
-    }
-    eprintln!(
-        "wrote {} ({}) to {}",
-        args.model.display(),
-        args.dtype,
-        args.out.display()
-    );
     Ok(())
 }
 
@@ -228,79 +193,40 @@ fn run_download(args: DownloadArgs) -> Result<()> {
 }
 
 fn run_package(args: PackageArgs) -> Result<()> {
-    if args.out.join(CONFIG_FILE).exists() && !args.force {
+    if ModelPackage::exists(&args.out) && !args.force {
         bail!(
             "{} already holds a model; pass --force to replace it",
             args.out.display()
         );
     }
-    let (checkpoint, _) = load(&args.mlm)?;
-    let tokenizer_json = args.mlm.join(TOKENIZER_FILE);
-    if !tokenizer_json.exists() {
-        bail!(
-            "{} is missing: a corrector model needs the tokenizer.json the MLM was trained with",
-            tokenizer_json.display()
-        );
-    }
-    // Fail before writing anything if the lexicon does not read.
-    Lexicon::load(&args.lexicon)?;
     let mut settings = match &args.settings {
-        Some(path) => serde_json::from_str(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?,
-        )
-        .with_context(|| format!("{} is not valid corrector settings", path.display()))?,
+        Some(path) => Settings::load(path)?,
         None => Settings::default(),
     };
     settings.channel = match &args.data {
         Some(path) => {
-            let file = typofix::corpus::open_maybe_gzip(path)?;
-            let stats = DatasetStats::from_reader(file)
+            let stats = DatasetStats::from_reader(open_maybe_gzip(path)?)
                 .with_context(|| format!("reading {}", path.display()))?;
             if stats.examples == 0 {
                 bail!("{} holds no examples", path.display());
             }
-            ChannelModel::from_stats(&stats, args.error_rate)
+            stats.channel_model(args.error_rate)
         }
         None => ChannelModel::default(),
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    Checkpoint::save(
-        &args.out,
-        &checkpoint.config,
-        &checkpoint.tensors,
-        dtype(&args.dtype),
-    )?;
-    for (from, name) in [
-        (&tokenizer_json, TOKENIZER_FILE),
-        (&args.lexicon, LEXICON_FILE),
-    ] {
-        let to = args.out.join(name);
-        std::fs::copy(from, &to)
-            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    }
-    if let Some(from) = &args.bigrams {
-        let to = args.out.join(BIGRAMS_FILE);
-        std::fs::copy(from, &to)
-            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    }
-    settings.save(&args.out.join(CORRECTOR_FILE))?;
-    // Check that what was written loads as a corrector.
-    let corrector = Corrector::load(&args.out)?;
+    let sources = PackageSources {
+        mlm: args.mlm.clone(),
+        lexicon: args.lexicon.clone(),
+        bigrams: args.bigrams.clone(),
+        settings,
+        dtype: super::dtype(&args.dtype),
+    };
+    let package = ModelPackage::write(&args.out, &sources)?;
     eprintln!(
         "wrote a corrector model to {} ({} lexicon words, error rate {:.3})",
         args.out.display(),
-        corrector.lexicon().len(),
-        corrector.settings().channel.total()
+        package.lexicon.len(),
+        package.settings.channel.total()
     );
     Ok(())
-}
-
-pub(crate) fn dtype(name: &str) -> candle_core::DType {
-    match name {
-        "f16" => candle_core::DType::F16,
-        "bf16" => candle_core::DType::BF16,
-        _ => candle_core::DType::F32,
-    }
 }

@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use typofix::model::{Checkpoint, Config};
 use typofix::tokenizer::{Normalisation, Tokenizer};
-use typofix::train::{
+use typofix_train::build;
+use typofix_train::train::{
     init_model, latest_checkpoint, Decay, Event, MlmData, MlmDataOptions, MlmTask, Schedule, Task,
     TrainOptions, Trainer, CHECKPOINTS_DIR, FINAL_DIR, METRICS_FILE,
 };
@@ -129,21 +130,17 @@ fn train_tokenizer(
     max_sentences: usize,
     cased: bool,
 ) -> Result<Tokenizer> {
-    let corpus_files = corpus.open()?;
-    let mut failure = None;
-    let sentences = corpus_files
-        .sentences(corpus.min_words..=corpus.max_words)
-        .map_while(|s| s.map_err(|e| failure = Some(e)).ok())
-        .take(max_sentences);
     let normalisation = Normalisation {
         lowercase: !cased,
         strip_accents: None,
     };
-    let tokenizer = Tokenizer::train(sentences, vocab_size, normalisation)?;
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    Ok(tokenizer)
+    Ok(build::train_tokenizer(
+        &corpus.open()?,
+        corpus.window(),
+        max_sentences,
+        vocab_size,
+        normalisation,
+    )?)
 }
 
 fn run_tokenizer(args: TokenizerArgs) -> Result<()> {
@@ -243,12 +240,7 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
         valid_fraction: args.valid_fraction,
         ..MlmDataOptions::default()
     };
-    let data = MlmData::from_corpus(
-        &args.corpus.open()?,
-        &tokenizer,
-        &data_options,
-        &args.corpus.exclusions()?,
-    )?;
+    let data = MlmData::from_corpus(&args.corpus.open()?, &tokenizer, &data_options)?;
     eprintln!(
         "{} training sequences ({} tokens), {} validation sequences",
         data.train.len(),

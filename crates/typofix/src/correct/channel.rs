@@ -2,7 +2,7 @@
 //! typed `observed`.
 //!
 //! Its parameters are the per-word rates of each error kind, estimated from
-//! generated data (`typofix data stats` counts them), plus a rate for edits
+//! generated data (`typofix-train`'s `DatasetStats::channel_model`), plus a rate for edits
 //! outside the generator's kinds. Each edit is priced as its kind's rate
 //! spread over the places it could happen, so a keyboard slip (one of a few
 //! neighbour keys) is cheaper than a random substitution (one of 26 letters).
@@ -10,9 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::corrupt::keyboard::neighbours;
-use crate::corrupt::ErrorKind;
-use crate::dataset::DatasetStats;
+use crate::keyboard::neighbours;
+use crate::ErrorKind;
 
 /// Per-word probabilities of each kind of error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,11 +57,10 @@ pub struct Priced {
 }
 
 impl ChannelModel {
-    /// Rates from generated data, scaled so that they sum to `error_rate`
-    /// (the generator's rate is a choice, not a property of real text).
-    pub fn from_stats(stats: &DatasetStats, error_rate: f64) -> ChannelModel {
-        let words = stats.words.max(1) as f64;
-        let rate = |k: ErrorKind| stats.kinds.get(&k).map_or(0.0, |s| s.words as f64) / words;
+    /// The model for per-word rates of each kind (as measured on generated
+    /// data), scaled so that they sum to `error_rate` (the generator's rate is
+    /// a choice, not a property of real text).
+    pub fn from_rates(rate: impl Fn(ErrorKind) -> f64, error_rate: f64) -> ChannelModel {
         let mut model = ChannelModel {
             keyboard: rate(ErrorKind::Keyboard),
             drop: rate(ErrorKind::Drop),
@@ -298,15 +296,16 @@ mod tests {
     }
 
     #[test]
-    fn rates_from_stats_sum_to_the_requested_error_rate() {
-        let mut stats = DatasetStats {
-            words: 1000,
-            ..DatasetStats::default()
+    fn rates_are_scaled_to_the_requested_error_rate() {
+        let rate = |k: ErrorKind| match k {
+            ErrorKind::Drop => 0.1,
+            ErrorKind::Misspelling => 0.04,
+            _ => 0.0,
         };
-        stats.kinds.entry(ErrorKind::Drop).or_default().words = 100;
-        stats.kinds.entry(ErrorKind::Misspelling).or_default().words = 40;
-        let m = ChannelModel::from_stats(&stats, 0.05);
+        let m = ChannelModel::from_rates(rate, 0.05);
         assert!((m.total() - 0.05).abs() < 1e-12);
         assert!(m.drop > m.misspelling && m.keyboard == 0.0);
+        // Misspellings outside the tables are as common as those in them.
+        assert_eq!(m.other, m.misspelling);
     }
 }

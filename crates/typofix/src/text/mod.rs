@@ -6,5 +6,5 @@ mod spans;
 
 pub use casing::Casing;
 pub use sentences::sentences;
-pub(crate) use spans::is_apostrophe;
+pub use spans::is_apostrophe;
 pub use spans::{spans, Protected, Span, SpanKind};

@@ -238,7 +238,8 @@ fn has_inner_capital(word: &str) -> bool {
     false
 }
 
-pub(crate) fn is_apostrophe(c: char) -> bool {
+/// Straight and typographic apostrophes, which join the parts of a word.
+pub fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’')
 }
 

@@ -1,0 +1,159 @@
+//! Candidates: what a suspect might have meant. A word's come from the
+//! symmetric-delete index (up to two edits), the misspelling tables read
+//! backwards and splits into two known words; a pair's from merges and
+//! shifted boundaries; a confusion-set member's from its set. Each is priced
+//! by the channel model, and only the likeliest few go on to be scored.
+
+use std::collections::HashMap;
+
+use super::channel::Priced;
+use super::Corrector;
+use crate::lexicon::Lexicon;
+use crate::misspellings::MisspellingTable;
+use crate::ErrorKind;
+
+/// One reading of a slot: its words, log P(typed | these words) from the
+/// channel model, and the kind of error that reading implies.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    pub words: Vec<String>,
+    pub channel: f64,
+    pub kind: ErrorKind,
+}
+
+/// Misspelling → (correct word, its share of that word's misspellings), for
+/// the lexicon's words: the misspelling tables read backwards.
+pub(super) fn known_misspellings(
+    lexicon: &Lexicon,
+    table: &MisspellingTable,
+) -> HashMap<String, Vec<(String, f64)>> {
+    let mut known: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    for correct in table.words() {
+        if !lexicon.contains(correct) {
+            continue;
+        }
+        let wrongs: Vec<(&str, u64)> = table.misspellings_of(correct).collect();
+        let total: u64 = wrongs.iter().map(|&(_, w)| w).sum();
+        let common = lexicon.count(correct);
+        for (wrong, weight) in wrongs {
+            // A "misspelling" nearly as common as the word is a word of its
+            // own (form → from is in the tables, but form is fine); one a
+            // hundred times rarer is a typo (teh).
+            if lexicon.count(wrong).saturating_mul(100) > common {
+                continue;
+            }
+            known
+                .entry(wrong.to_string())
+                .or_default()
+                .push((correct.to_string(), weight as f64 / total.max(1) as f64));
+        }
+    }
+    known
+}
+
+impl Corrector {
+    /// Spelling candidates for one unknown or rare word. A known word
+    /// only gets candidates one edit away: a rare word is more often right
+    /// than two slips away from a common one.
+    pub(super) fn word_candidates(&self, word: &str, known: bool) -> Vec<Candidate> {
+        let s = &self.settings;
+        let channel = &s.channel;
+        let mut found: HashMap<Vec<String>, Candidate> = HashMap::new();
+        let mut offer = |words: Vec<String>, priced: Option<Priced>| {
+            if let Some(p) = priced {
+                let entry = found.entry(words.clone()).or_insert(Candidate {
+                    words,
+                    channel: f64::NEG_INFINITY,
+                    kind: p.kind,
+                });
+                if p.log_prob > entry.channel {
+                    entry.channel = p.log_prob;
+                    entry.kind = p.kind;
+                }
+            }
+        };
+        let max_distance = if known { 1 } else { 2 };
+        for (candidate, _) in self
+            .index
+            .lookup(word)
+            .into_iter()
+            .filter(|&(_, d)| d <= max_distance)
+        {
+            offer(vec![candidate.to_string()], channel.price(word, candidate));
+        }
+        for (correct, share) in self.known.get(word).into_iter().flatten() {
+            offer(
+                vec![correct.clone()],
+                Some(Priced {
+                    log_prob: channel.log_known_misspelling(*share),
+                    kind: ErrorKind::Misspelling,
+                }),
+            );
+        }
+        // Merged words: alot → a lot.
+        for (at, _) in word.char_indices().skip(1) {
+            let (a, b) = word.split_at(at);
+            if self.lexicon.count(a) >= s.split_min_count
+                && self.lexicon.count(b) >= s.split_min_count
+            {
+                offer(
+                    vec![a.to_string(), b.to_string()],
+                    channel.price(word, &format!("{a} {b}")),
+                );
+            }
+        }
+        self.best_candidates(found.into_values().collect())
+    }
+
+    /// Re-segmentations of two neighbouring words: merges (sen tence →
+    /// sentence) and shifted boundaries (Thi sis → This is).
+    pub(super) fn pair_candidates(&self, a: &str, b: &str) -> Vec<Candidate> {
+        let s = &self.settings;
+        let observed = format!("{a} {b}");
+        let joined = format!("{a}{b}");
+        let mut out = Vec::new();
+        if self.lexicon.count(&joined) >= s.candidate_min_count {
+            if let Some(p) = s.channel.price(&observed, &joined) {
+                out.push(Candidate {
+                    words: vec![joined.clone()],
+                    channel: p.log_prob,
+                    kind: ErrorKind::Space,
+                });
+            }
+        }
+        for (at, _) in joined.char_indices().skip(1) {
+            let (x, y) = joined.split_at(at);
+            if x == a {
+                continue;
+            }
+            if self.lexicon.count(x) >= s.split_min_count
+                && self.lexicon.count(y) >= s.split_min_count
+            {
+                if let Some(p) = s.channel.price(&observed, &format!("{x} {y}")) {
+                    out.push(Candidate {
+                        words: vec![x.to_string(), y.to_string()],
+                        channel: p.log_prob,
+                        kind: ErrorKind::Space,
+                    });
+                }
+            }
+        }
+        self.best_candidates(out)
+    }
+
+    /// Keeps the `max_candidates` likeliest by channel and word frequency, so
+    /// that the model only scores plausible ones.
+    pub(super) fn best_candidates(&self, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+        let total = self.lexicon.total().max(1) as f64;
+        let prior = |c: &Candidate| {
+            c.channel
+                + c.words
+                    .iter()
+                    .map(|w| ((self.lexicon.count(w) as f64 + 0.5) / total).ln())
+                    .sum::<f64>()
+        };
+        candidates.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then(a.words.cmp(&b.words)));
+        candidates.truncate(self.settings.max_candidates);
+        candidates
+    }
+}

@@ -1,0 +1,159 @@
+//! Scoring: how well each slot's original and candidates fit their
+//! context. The masked language model scores every alternative in the
+//! sentence (batched across sentences); word-pair counts add their view,
+//! weighted. Common words whose only candidates are their confusion set are
+//! screened first on one unmasked pass, so most of them cost no masked input.
+
+use std::ops::Range;
+
+use super::decision::{decision, Decision};
+use super::lm::Query;
+use super::suspects::{Slot, Unit};
+use super::Corrector;
+use crate::Error;
+
+/// A sentence's tokens, and the range of tokens of each unit.
+pub(super) struct Tokens {
+    pub ids: Vec<u32>,
+    pub of_unit: Vec<Range<usize>>,
+}
+
+/// A sentence's slots and tokens, as one pass scores them; the first field
+/// is the sentence's index in its group.
+pub(super) type Work = (usize, Tokens, Vec<Slot>);
+
+impl Corrector {
+    /// The sentence's tokens, and which tokens each unit has.
+    pub(super) fn tokens(&self, units: &[Unit]) -> Result<Tokens, Error> {
+        let mut ids: Vec<u32> = Vec::new();
+        let mut of_unit: Vec<Range<usize>> = Vec::with_capacity(units.len());
+        for unit in units {
+            let start = ids.len();
+            ids.extend(self.scorer.pieces(&unit.text)?);
+            of_unit.push(start..ids.len());
+        }
+        Ok(Tokens { ids, of_unit })
+    }
+
+    /// Scores every slot's original and candidates in context, for all the
+    /// sentences at once.
+    pub(super) fn decide(&self, work: &[Work]) -> Result<Vec<Vec<Decision>>, Error> {
+        let mut queries = Vec::new();
+        for (_, tokens, slots) in work {
+            for slot in slots {
+                let replace =
+                    tokens.of_unit[slot.units.start].start..tokens.of_unit[slot.units.end - 1].end;
+                queries.push(Query {
+                    tokens: &tokens.ids,
+                    replace,
+                    fills: &slot.fills,
+                });
+            }
+        }
+        let mut scores = self.scorer.score(&queries)?.into_iter();
+        let unchanged = self.settings.channel.log_unchanged();
+        let mut out = Vec::with_capacity(work.len());
+        for (_, _, slots) in work {
+            let mut decisions = Vec::new();
+            for (n, (slot, lm)) in slots.iter().zip(scores.by_ref()).enumerate() {
+                let prior = if slot.known {
+                    unchanged
+                } else {
+                    unchanged - self.settings.unknown_penalty / slot.original.len() as f64
+                };
+                let lm = self.with_bigrams(slot, lm);
+                if let Some(d) = decision(n, slot, &lm, prior) {
+                    decisions.push(d);
+                }
+            }
+            out.push(decisions);
+        }
+        Ok(out)
+    }
+
+    /// Drops the confusion-only slots whose alternatives the unmasked
+    /// sentence rates far below the word as written: most uses of `to`,
+    /// `by` or `were` are right, and this keeps them from costing a masked
+    /// input each.
+    pub(super) fn screen(&self, work: &mut [Work]) -> Result<(), Error> {
+        let mut probes = Vec::with_capacity(work.len());
+        for (_, tokens, slots) in work.iter() {
+            let mut mine = Vec::new();
+            for slot in slots.iter().filter(|s| s.confusion_only) {
+                let at = tokens.of_unit[slot.units.start].start;
+                let ids = slot
+                    .fills
+                    .iter()
+                    .map(|f| f.first().copied().unwrap_or(0))
+                    .collect();
+                mine.push((at, ids));
+            }
+            probes.push((tokens.ids.as_slice(), mine));
+        }
+        let scores = self.scorer.unmasked(&probes)?;
+        drop(probes);
+        for ((_, _, slots), scores) in work.iter_mut().zip(scores) {
+            let Some(scores) = scores else { continue };
+            let mut scores = scores.into_iter();
+            slots.retain(|slot| {
+                if !slot.confusion_only {
+                    return true;
+                }
+                let lp = scores.next().unwrap_or_default();
+                let best = lp.iter().skip(1).copied().fold(f32::NEG_INFINITY, f32::max);
+                lp.first().is_none_or(|&original| {
+                    f64::from(best - original) > self.settings.screen_margin
+                })
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds the bigram model's view of each alternative, weighted.
+    pub(super) fn with_bigrams(&self, slot: &Slot, mut lm: Vec<f64>) -> Vec<f64> {
+        let Some(bigrams) = &self.bigrams else {
+            return lm;
+        };
+        let weight = self.settings.bigram_weight;
+        let score = |words: &[String]| -> f64 {
+            let mut prev = slot.left.as_str();
+            let mut total = 0.0;
+            for w in words
+                .iter()
+                .map(String::as_str)
+                .chain([slot.right.as_str()])
+            {
+                total += bigrams.log_prob(&self.lexicon, prev, w);
+                prev = w;
+            }
+            total
+        };
+        lm[0] += weight * score(&slot.original);
+        for (l, c) in lm[1..].iter_mut().zip(&slot.candidates) {
+            *l += weight * score(&c.words);
+        }
+        lm
+    }
+
+    /// Fills in each slot's word pieces, the original's first: what the
+    /// masked inputs put in the slot's place.
+    pub(super) fn tokenise_slots(&self, mut slots: Vec<Slot>) -> Result<Vec<Slot>, Error> {
+        for slot in &mut slots {
+            let mut fills = vec![self.fill(&slot.original)?];
+            for c in &slot.candidates {
+                fills.push(self.fill(&c.words)?);
+            }
+            slot.fills = fills;
+        }
+        Ok(slots)
+    }
+
+    /// The word pieces of `words`, one after another.
+    fn fill(&self, words: &[String]) -> Result<Vec<u32>, Error> {
+        let mut ids = Vec::new();
+        for w in words {
+            ids.extend(self.scorer.pieces(w)?);
+        }
+        Ok(ids)
+    }
+}

@@ -1,0 +1,197 @@
+//! Suspects: which words and pairs of words of a sentence the corrector
+//! looks at. A sentence is cut into units (its non-whitespace spans); a word
+//! becomes a *slot* when the lexicon does not know it, knows it as rare or as
+//! a misspelling, or has it in a confusion set, and a pair of neighbouring
+//! words when one of them is suspect (for split and merged words). Names,
+//! acronyms and allowed words are left alone.
+
+use std::ops::Range;
+
+use super::candidates::Candidate;
+use super::{Corrector, FixOptions};
+use crate::lexicon::normalise;
+use crate::ngram::BOUNDARY;
+use crate::text::{sentences, spans, Casing, SpanKind};
+use crate::ErrorKind;
+
+/// A word of a sentence, as the corrector works on it.
+#[derive(Debug, Clone)]
+pub(super) struct Unit {
+    /// Byte range in the input text.
+    pub range: Range<usize>,
+    /// The text now: the original, or a correction made in the first pass.
+    pub text: String,
+    pub word: bool,
+    pub fixed: bool,
+    /// The whitespace after it, when only spaces separate it from the next
+    /// unit (split and merge candidates need that).
+    pub spaced: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Slot {
+    /// Units covered, as a range of indices.
+    pub units: Range<usize>,
+    /// Every original word is in the lexicon.
+    pub known: bool,
+    /// A common word whose only candidates are its confusion set: screened
+    /// on the unmasked sentence before it costs a masked input.
+    pub confusion_only: bool,
+    /// The original words, lower-cased.
+    pub original: Vec<String>,
+    /// The words on each side, or a boundary: the bigram context.
+    pub left: String,
+    pub right: String,
+    /// Word pieces of the original (first) and of each candidate, filled in
+    /// once per pass by [`Corrector::tokenise_slots`].
+    pub fills: Vec<Vec<u32>>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Corrector {
+    /// Finds the suspect words and pairs, with their candidates.
+    pub(super) fn slots(&self, text: &str, units: &[Unit], options: &FixOptions) -> Vec<Slot> {
+        let s = &self.settings;
+        let first_word = units.iter().position(|u| u.word);
+        // A sentence in capitals: its all-capital words are not acronyms.
+        let mut words = units.iter().filter(|u| u.word && !u.fixed);
+        let shouting = words.clone().count() > 1
+            && !words.any(|u| text[u.range.clone()].chars().any(char::is_lowercase));
+        let mut slots = Vec::new();
+        // Whether each unit may be corrected, and whether it is suspect.
+        let mut open = vec![false; units.len()];
+        let mut suspect = vec![false; units.len()];
+        for (i, unit) in units.iter().enumerate() {
+            if !unit.word || unit.fixed {
+                continue;
+            }
+            let raw = &text[unit.range.clone()];
+            let word = normalise(raw);
+            if options.allow.contains(&word) {
+                continue;
+            }
+            let count = self.lexicon.count(&word);
+            let casing = Casing::of(raw);
+            let initial = Some(i) == first_word;
+            // Capitalised rare words inside a sentence are names, and
+            // all-capital words are acronyms, unless the whole sentence is
+            // in capitals.
+            let name = match casing {
+                Casing::Lower => false,
+                Casing::Title => !initial && count < s.rare_count,
+                Casing::Upper => raw.chars().count() > 1 && !shouting,
+                Casing::Mixed => true,
+            };
+            if name {
+                continue;
+            }
+            open[i] = true;
+            let alternatives = self.confusions.alternatives(&word);
+            let rare = count < s.rare_count || self.known.contains_key(&word);
+            suspect[i] = rare;
+            let mut candidates = Vec::new();
+            if !alternatives.is_empty() {
+                let channel = self.settings.channel.log_confusion(alternatives.len());
+                candidates.extend(alternatives.iter().map(|a| Candidate {
+                    words: vec![a.clone()],
+                    channel,
+                    kind: ErrorKind::Confusion,
+                }));
+            }
+            if rare {
+                candidates.extend(self.word_candidates(&word, count > 0));
+            }
+            if !candidates.is_empty() {
+                slots.push(Slot {
+                    left: neighbour(units, i.checked_sub(1)),
+                    right: neighbour(units, Some(i + 1)),
+                    fills: Vec::new(),
+                    units: i..i + 1,
+                    known: count > 0,
+                    confusion_only: !rare,
+                    original: vec![word],
+                    candidates,
+                });
+            }
+        }
+        for i in 0..units.len().saturating_sub(1) {
+            let (a, b) = (&units[i], &units[i + 1]);
+            if open[i] && open[i + 1] && a.spaced && (suspect[i] || suspect[i + 1]) {
+                let (wa, wb) = (normalise(&a.text), normalise(&b.text));
+                let candidates = self.pair_candidates(&wa, &wb);
+                if !candidates.is_empty() {
+                    slots.push(Slot {
+                        left: neighbour(units, i.checked_sub(1)),
+                        right: neighbour(units, Some(i + 2)),
+                        fills: Vec::new(),
+                        units: i..i + 2,
+                        known: self.lexicon.contains(&wa) && self.lexicon.contains(&wb),
+                        confusion_only: false,
+                        original: vec![wa, wb],
+                        candidates,
+                    });
+                }
+            }
+        }
+        slots
+    }
+}
+
+/// The bigram context at `at`: the word there, or a boundary.
+fn neighbour(units: &[Unit], at: Option<usize>) -> String {
+    match at.and_then(|i| units.get(i)) {
+        Some(u) if u.word => normalise(&u.text),
+        _ => BOUNDARY.to_string(),
+    }
+}
+
+/// Byte ranges of the sentences of `text`, line by line.
+pub(super) fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for line in text.split_inclusive('\n') {
+        // `sentences` returns slices of `line`, hence of `text`.
+        for s in sentences(line) {
+            let start = s.as_ptr() as usize - text.as_ptr() as usize;
+            out.push(start..start + s.len());
+        }
+    }
+    out
+}
+
+/// The non-whitespace spans of a sentence.
+pub(super) fn units(text: &str, range: Range<usize>) -> Vec<Unit> {
+    let sentence = &text[range.clone()];
+    let spans = spans(sentence);
+    let mut out: Vec<Unit> = Vec::new();
+    for (n, span) in spans.iter().enumerate() {
+        if span.kind == SpanKind::Whitespace {
+            continue;
+        }
+        let spaced = spans.get(n + 1).is_some_and(|next| {
+            next.kind == SpanKind::Whitespace
+                && next.text(sentence).chars().all(|c| c == ' ')
+                && spans.get(n + 2).is_some_and(|w| w.kind == SpanKind::Word)
+        });
+        out.push(Unit {
+            range: range.start + span.start..range.start + span.end,
+            text: span.text(sentence).to_string(),
+            word: span.kind == SpanKind::Word,
+            fixed: false,
+            spaced,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_cover_every_line() {
+        let text = "One two. Three\r\nfour\n\nfive";
+        let ranges = sentence_ranges(text);
+        let words: Vec<&str> = ranges.iter().map(|r| text[r.clone()].trim()).collect();
+        assert_eq!(words, vec!["One two.", "Three", "four", "five"]);
+    }
+}

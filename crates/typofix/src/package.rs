@@ -1,0 +1,273 @@
+//! A corrector model on disk: a DistilBERT checkpoint in Hugging Face's
+//! layout plus the corrector's own files.
+//!
+//! ```text
+//! config.json, model.safetensors   the masked language model
+//! tokenizer.json                   its WordPiece tokenizer
+//! lexicon.tsv.gz                   word counts (`typofix data build-lexicon`)
+//! bigrams.tsv.gz                   word-pair counts (optional; same command)
+//! corrector.json                   channel model and decision settings
+//! ```
+//!
+//! The default model is such a directory embedded in the library at build
+//! time, so `typofix fix` works offline, from any directory, after
+//! `cargo install`. The file names are this module's own: code elsewhere
+//! reads and writes packages through [`ModelPackage`].
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+
+use crate::correct::Settings;
+use crate::lexicon::Lexicon;
+use crate::misspellings::MisspellingTable;
+use crate::model::{parse_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+use crate::ngram::Bigrams;
+use crate::tokenizer::{Tokenizer, TOKENIZER_FILE};
+use crate::Error;
+
+const LEXICON_FILE: &str = "lexicon.tsv.gz";
+const BIGRAMS_FILE: &str = "bigrams.tsv.gz";
+const SETTINGS_FILE: &str = "corrector.json";
+
+/// Everything a corrector is built from.
+pub struct ModelPackage {
+    pub checkpoint: Checkpoint,
+    pub tokenizer: Tokenizer,
+    pub lexicon: Lexicon,
+    pub bigrams: Option<Bigrams>,
+    /// The built-in table of real misspellings (not stored per package).
+    pub misspellings: MisspellingTable,
+    pub settings: Settings,
+}
+
+/// What [`ModelPackage::write`] assembles a package from: the outputs of
+/// training (`typofix train mlm`) and counting (`typofix data build-lexicon`).
+#[derive(Debug, Clone)]
+pub struct PackageSources {
+    /// A checkpoint directory holding the `tokenizer.json` the model was
+    /// trained with.
+    pub mlm: PathBuf,
+    /// Word counts, as `Lexicon::save` writes them.
+    pub lexicon: PathBuf,
+    /// Word-pair counts, as `BigramCounter::save` writes them.
+    pub bigrams: Option<PathBuf>,
+    pub settings: Settings,
+    /// Precision of the stored weights.
+    pub dtype: DType,
+}
+
+impl ModelPackage {
+    /// Reads a model directory.
+    pub fn read(dir: &Path) -> Result<ModelPackage, Error> {
+        if !dir.is_dir() {
+            return Err(Error::InvalidModel {
+                path: dir.to_owned(),
+                reason: format!(
+                    "not a model directory (one holds {CONFIG_FILE}, {WEIGHTS_FILE}, \
+                     {TOKENIZER_FILE} and {LEXICON_FILE})"
+                ),
+            });
+        }
+        let read = |name: &str| -> Result<Vec<u8>, Error> {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::io(&path, e))
+        };
+        let optional = |name: &str| -> Result<Option<Vec<u8>>, Error> {
+            let path = dir.join(name);
+            match std::fs::read(&path) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(&path, e)),
+            }
+        };
+        let settings = optional(SETTINGS_FILE)?;
+        let bigrams = optional(BIGRAMS_FILE)?;
+        let (config, weights, tokenizer, lexicon) = (
+            read(CONFIG_FILE)?,
+            read(WEIGHTS_FILE)?,
+            read(TOKENIZER_FILE)?,
+            read(LEXICON_FILE)?,
+        );
+        ModelPackage::from_files(Files {
+            dir: dir.to_owned(),
+            config: &config,
+            weights: &weights,
+            tokenizer: &tokenizer,
+            lexicon: &lexicon,
+            bigrams: bigrams.as_deref(),
+            settings: settings.as_deref(),
+        })
+    }
+
+    /// The model that ships inside typofix.
+    #[cfg(feature = "default-model")]
+    pub fn builtin() -> Result<ModelPackage, Error> {
+        ModelPackage::from_files(builtin_files())
+    }
+
+    /// The shipped model's language model alone, for exporting it.
+    #[cfg(feature = "default-model")]
+    pub fn builtin_checkpoint() -> Result<Checkpoint, Error> {
+        builtin_files().checkpoint()
+    }
+
+    /// The shipped model's tokenizer.
+    #[cfg(feature = "default-model")]
+    pub fn builtin_tokenizer() -> Result<Tokenizer, Error> {
+        let files = builtin_files();
+        Tokenizer::from_json_bytes(files.tokenizer, &files.dir.join(TOKENIZER_FILE))
+    }
+
+    /// Whether `dir` already holds a model.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(CONFIG_FILE).exists()
+    }
+
+    /// Writes a model directory from `sources`, replacing the files of one
+    /// already there, and reads it back: an `Ok` is a package that loads.
+    /// Every input is checked before anything is written.
+    pub fn write(out: &Path, sources: &PackageSources) -> Result<ModelPackage, Error> {
+        let checkpoint = Checkpoint::load(&sources.mlm, &Device::Cpu)?;
+        let tokenizer_json = sources.mlm.join(TOKENIZER_FILE);
+        let tokenizer =
+            std::fs::read(&tokenizer_json).map_err(|e| match Error::io(&tokenizer_json, e) {
+                Error::NotFound(path) => Error::InvalidModel {
+                    path,
+                    reason: "missing: a corrector model needs the tokenizer.json its language \
+                         model was trained with"
+                        .into(),
+                },
+                other => other,
+            })?;
+        check_vocabulary(
+            &Tokenizer::from_json_bytes(&tokenizer, &tokenizer_json)?,
+            &checkpoint,
+            &tokenizer_json,
+        )?;
+        Lexicon::load(&sources.lexicon)?;
+        if let Some(path) = &sources.bigrams {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            Bigrams::from_bytes(&bytes).map_err(|reason| Error::InvalidData {
+                path: path.clone(),
+                reason,
+            })?;
+        }
+
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        Checkpoint::save(out, &checkpoint.config, &checkpoint.tensors, sources.dtype)?;
+        let copy = |from: &Path, name: &str| -> Result<(), Error> {
+            std::fs::copy(from, out.join(name))
+                .map(drop)
+                .map_err(|e| Error::io(&out.join(name), e))
+        };
+        copy(&tokenizer_json, TOKENIZER_FILE)?;
+        copy(&sources.lexicon, LEXICON_FILE)?;
+        match &sources.bigrams {
+            Some(from) => copy(from, BIGRAMS_FILE)?,
+            // An older package's word pairs would not match the new lexicon.
+            None => match std::fs::remove_file(out.join(BIGRAMS_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&out.join(BIGRAMS_FILE), e))
+                }
+                _ => {}
+            },
+        }
+        sources.settings.save(&out.join(SETTINGS_FILE))?;
+        ModelPackage::read(out)
+    }
+
+    fn from_files(files: Files) -> Result<ModelPackage, Error> {
+        let path = |name: &str| files.dir.join(name);
+        let checkpoint = files.checkpoint()?;
+        let tokenizer = Tokenizer::from_json_bytes(files.tokenizer, &path(TOKENIZER_FILE))?;
+        check_vocabulary(&tokenizer, &checkpoint, &path(TOKENIZER_FILE))?;
+        let lexicon = Lexicon::from_bytes(files.lexicon).map_err(|reason| Error::InvalidModel {
+            path: path(LEXICON_FILE),
+            reason,
+        })?;
+        let bigrams = match files.bigrams {
+            Some(bytes) => {
+                Some(
+                    Bigrams::from_bytes(bytes).map_err(|reason| Error::InvalidModel {
+                        path: path(BIGRAMS_FILE),
+                        reason,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let settings = match files.settings {
+            Some(bytes) => Settings::parse(bytes, &path(SETTINGS_FILE))?,
+            None => Settings::default(),
+        };
+        Ok(ModelPackage {
+            checkpoint,
+            tokenizer,
+            lexicon,
+            bigrams,
+            misspellings: MisspellingTable::builtin(),
+            settings,
+        })
+    }
+}
+
+/// A tokenizer must not produce ids the model has no embedding for.
+fn check_vocabulary(
+    tokenizer: &Tokenizer,
+    checkpoint: &Checkpoint,
+    path: &Path,
+) -> Result<(), Error> {
+    if tokenizer.vocab_size() > checkpoint.config.vocab_size {
+        return Err(Error::InvalidModel {
+            path: path.to_owned(),
+            reason: format!(
+                "the tokenizer has {} tokens but the model only {}: they do not belong together",
+                tokenizer.vocab_size(),
+                checkpoint.config.vocab_size
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(feature = "default-model")]
+fn builtin_files() -> Files<'static> {
+    macro_rules! model_file {
+        ($name:literal) => {
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/", $name))
+        };
+    }
+    Files {
+        dir: PathBuf::from("<built-in model>"),
+        config: model_file!("config.json"),
+        weights: model_file!("model.safetensors"),
+        tokenizer: model_file!("tokenizer.json"),
+        lexicon: model_file!("lexicon.tsv.gz"),
+        bigrams: Some(model_file!("bigrams.tsv.gz")),
+        settings: Some(model_file!("corrector.json")),
+    }
+}
+
+/// The files of a model directory, in memory.
+struct Files<'a> {
+    dir: PathBuf,
+    config: &'a [u8],
+    weights: &'a [u8],
+    tokenizer: &'a [u8],
+    lexicon: &'a [u8],
+    bigrams: Option<&'a [u8]>,
+    settings: Option<&'a [u8]>,
+}
+
+impl Files<'_> {
+    fn checkpoint(&self) -> Result<Checkpoint, Error> {
+        let path = |name: &str| self.dir.join(name);
+        let config_text = std::str::from_utf8(self.config).map_err(|_| Error::InvalidModel {
+            path: path(CONFIG_FILE),
+            reason: "not UTF-8 text".into(),
+        })?;
+        let config = parse_config(config_text, &path(CONFIG_FILE))?;
+        Checkpoint::from_safetensors(config, self.weights, &path(WEIGHTS_FILE), &Device::Cpu)
+    }
+}
