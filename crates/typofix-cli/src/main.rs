@@ -1,7 +1,8 @@
 //! `typofix`: a thin command-line layer over the typofix library.
 //!
-//! Exit codes follow the `typos` CLI: 0 on success, 1 when `fix --check`
-//! finds typos, 2 on an error (usage errors included, as clap reports them).
+//! Exit codes are those of `diff`, `grep` and `ruff`: 0 on success, 1 when
+//! `fix --check` finds typos, 2 on an error (usage errors included, as clap
+//! reports them). The `typos` CLI differs here: it exits 2 for typos found.
 
 mod commands;
 

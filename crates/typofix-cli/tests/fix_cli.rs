@@ -69,17 +69,33 @@ fn json_lists_each_lines_edits_with_byte_offsets() {
     assert_eq!(lines[1]["edits"].as_array().unwrap().len(), 0);
 }
 
+/// The exit codes are those of `diff`, `grep` and `ruff`: 0 when nothing
+/// needs changing, 1 when `--check` finds something, 2 on any error.
 #[test]
-fn check_exits_1_when_something_would_change_and_0_otherwise() {
+fn exit_codes_are_0_clean_1_found_2_error() {
+    typofix()
+        .args(["fix", "--check", "the cat sat on the mat"])
+        .assert()
+        .code(0)
+        .stdout("");
     typofix()
         .args(["fix", "--check", "teh cat"])
         .assert()
         .code(1)
         .stdout("");
+    // Without --check, corrections are output, not a failure.
+    typofix().args(["fix", "teh cat"]).assert().code(0);
+    // Errors of every sort: a missing file, a bad flag, a bad model.
     typofix()
-        .args(["fix", "--check", "the cat"])
+        .args(["fix", "--check", "--file", "/nonexistent/notes.txt"])
         .assert()
-        .code(0);
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/notes.txt"));
+    typofix().args(["fix", "--no-such-flag"]).assert().code(2);
+    typofix()
+        .args(["fix", "--check", "--model", "/nonexistent/model", "teh"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -115,25 +131,63 @@ fn write_rewrites_a_file_in_place_only_when_it_changes() {
 }
 
 #[test]
-fn diff_shows_only_the_changed_lines() {
+fn a_diff_applied_with_patch_gives_the_corrected_file_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
+    // Changes near each other and far apart, CRLF, a line that is not
+    // UTF-8, and no newline at the end.
+    let mut original: Vec<u8> = b"teh first line\n".to_vec();
+    for n in 0..12 {
+        original.extend_from_slice(format!("plain line {n}\n").as_bytes());
+    }
+    original.extend_from_slice(b"a windows line with teh cat\r\n");
+    original.extend_from_slice(b"bytes \xff\xfe kept\n");
+    original.extend_from_slice(b"the last line has teh typo");
     let file = dir.path().join("notes.txt");
-    std::fs::write(&file, "fine line\nteh cat\n").unwrap();
-    typofix()
+    std::fs::write(&file, &original).unwrap();
+
+    let corrected = typofix()
         .arg("fix")
-        .arg("--diff")
         .arg("--file")
         .arg(&file)
+        .output()
+        .unwrap();
+    assert!(corrected.status.success());
+    assert_ne!(corrected.stdout, original, "a real test corrects something");
+    let diff = typofix()
+        .args(["fix", "--diff", "--file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(diff.status.success());
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("\\ No newline at end of file"), "{text}");
+    assert!(text.contains(" plain line 0\n"), "context lines: {text}");
+    assert!(!text.contains("plain line 6"), "far lines stay out: {text}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        original,
+        "--diff writes nothing"
+    );
+
+    let patch = dir.path().join("fix.patch");
+    std::fs::write(&patch, &diff.stdout).unwrap();
+    let status = std::process::Command::new("patch")
+        .arg("--quiet")
+        .arg(&file)
+        .arg(&patch)
+        .status()
+        .expect("patch is installed (Debian: apt install patch)");
+    assert!(status.success());
+    assert_eq!(std::fs::read(&file).unwrap(), corrected.stdout);
+}
+
+#[test]
+fn nothing_to_correct_gives_an_empty_diff() {
+    typofix()
+        .args(["fix", "--diff", "the cat sat"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "@@ -2 +2 @@\n-teh cat\n+the cat\n",
-        ))
-        .stdout(predicate::str::contains("fine line").not());
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "fine line\nteh cat\n"
-    );
+        .stdout("");
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! `typofix fix`: correct text given as arguments, streamed on stdin, or in
 //! files (printed, diffed, checked or rewritten in place).
 //!
-//! Exit codes follow the `typos` CLI: 0 when done, 1 when `--check` found
-//! something to correct, 2 on an error.
+//! Exit codes are those of `diff`, `grep` and `ruff`: 0 when nothing needs
+//! changing (or everything asked for was done), 1 when `--check` found
+//! something to correct, 2 on an error. (The `typos` CLI differs: it uses 2
+//! for typos found.)
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -27,7 +29,8 @@ pub struct FixArgs {
     /// Read these files; print them corrected, or see --diff, --json, --check.
     #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "text")]
     file: Vec<PathBuf>,
-    /// Print a unified diff of the corrections instead of the text.
+    /// Print a unified diff of the corrections instead of the text (`patch`
+    /// applies it).
     #[arg(long, conflicts_with = "json")]
     diff: bool,
     /// Print one JSON object per line: {"line", "text", "edits": [{start,
@@ -184,22 +187,16 @@ impl Fixer<'_> {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         let name = path.map(|p| p.display().to_string());
-        let mut header_done = false;
+        let mut diff = Versions::default();
         let chunk = if interactive { 1 } else { CHUNK_LINES };
         let changed = self.each_line(reader, chunk, name.as_deref(), |line_no, line, fix| {
-            self.report(
-                &mut out,
-                name.as_deref(),
-                line_no,
-                line,
-                fix,
-                &mut header_done,
-            )?;
+            self.report(&mut out, name.as_deref(), line_no, line, fix, &mut diff)?;
             if interactive {
                 out.flush()?;
             }
             Ok(())
         })?;
+        diff.write_unified(&mut out, name.as_deref().unwrap_or("<stdin>"))?;
         out.flush()?;
         Ok(changed)
     }
@@ -236,7 +233,7 @@ impl Fixer<'_> {
         line_no: usize,
         line: &[u8],
         fix: &Fixed,
-        header_done: &mut bool,
+        diff: &mut Versions,
     ) -> Result<()> {
         match self.output {
             Output::Quiet => {}
@@ -252,19 +249,7 @@ impl Fixer<'_> {
                 serde_json::to_writer(&mut *out, &record)?;
                 out.write_all(b"\n")?;
             }
-            Output::Diff if !fix.edits.is_empty() => {
-                if !*header_done {
-                    let label = name.unwrap_or("<stdin>");
-                    writeln!(out, "--- a/{label}\n+++ b/{label}")?;
-                    *header_done = true;
-                }
-                writeln!(out, "@@ -{line_no} +{line_no} @@")?;
-                out.write_all(b"-")?;
-                out.write_all(with_newline(line).as_ref())?;
-                out.write_all(b"+")?;
-                out.write_all(with_newline(&fix.bytes).as_ref())?;
-            }
-            Output::Diff => {}
+            Output::Diff => diff.push(line, &fix.bytes),
         }
         Ok(())
     }
@@ -319,7 +304,7 @@ impl Fixer<'_> {
         let name = path.display().to_string();
         let stdout = io::stdout();
         let mut report = stdout.lock();
-        let mut header_done = false;
+        let mut diff = Versions::default();
         let changed = self.each_line(
             BufReader::new(file),
             CHUNK_LINES,
@@ -328,18 +313,12 @@ impl Fixer<'_> {
                 out.write_all(&fix.bytes)
                     .with_context(|| format!("writing {}", path.display()))?;
                 if matches!(self.output, Output::Json | Output::Diff) {
-                    self.report(
-                        &mut report,
-                        Some(&name),
-                        line_no,
-                        line,
-                        fix,
-                        &mut header_done,
-                    )?;
+                    self.report(&mut report, Some(&name), line_no, line, fix, &mut diff)?;
                 }
                 Ok(())
             },
         )?;
+        diff.write_unified(&mut report, &name)?;
         // Unchanged files are left alone: dropping `out` removes the
         // temporary file.
         if changed {
@@ -372,13 +351,71 @@ fn strip_newline(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn with_newline(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if line.ends_with(b"\n") {
-        line.into()
-    } else {
-        let mut owned = line.to_vec();
-        owned.push(b'\n');
-        owned.into()
+/// An input before and after correction, kept whole for `--diff`: a
+/// unified diff needs the lines around each change.
+#[derive(Default)]
+struct Versions {
+    old: Vec<u8>,
+    new: Vec<u8>,
+}
+
+impl Versions {
+    fn push(&mut self, old: &[u8], new: &[u8]) {
+        self.old.extend_from_slice(old);
+        self.new.extend_from_slice(new);
+    }
+
+    /// Writes the unified diff (three lines of context, as `diff -u`) of
+    /// `a/{label}` and `b/{label}`; nothing when they are the same.
+    fn write_unified(&self, out: &mut impl Write, label: &str) -> io::Result<()> {
+        write_unified_diff(out, label, &self.old, &self.new)
+    }
+}
+
+/// `similar` finds the changes and groups them into hunks; the lines are
+/// written here as raw bytes, because similar's own formatter goes through
+/// `to_string_lossy` and would garble lines that are not UTF-8, so that
+/// `patch` could no longer match them.
+fn write_unified_diff(out: &mut impl Write, label: &str, old: &[u8], new: &[u8]) -> io::Result<()> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let groups = diff.grouped_ops(3);
+    if groups.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "--- a/{label}\n+++ b/{label}")?;
+    for group in groups {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        writeln!(
+            out,
+            "@@ -{} +{} @@",
+            hunk_range(first.old_range().start..last.old_range().end),
+            hunk_range(first.new_range().start..last.new_range().end)
+        )?;
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Equal => b" ",
+                    similar::ChangeTag::Delete => b"-",
+                    similar::ChangeTag::Insert => b"+",
+                };
+                out.write_all(sign)?;
+                out.write_all(change.value())?;
+                if !change.value().ends_with(b"\n") {
+                    out.write_all(b"\n\\ No newline at end of file\n")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A hunk's line range as `diff -u` writes it: 1-based `start,count`, the
+/// count left out when it is 1, and the line before when it is 0.
+fn hunk_range(lines: std::ops::Range<usize>) -> String {
+    match lines.len() {
+        0 => format!("{},0", lines.start),
+        1 => format!("{}", lines.start + 1),
+        n => format!("{},{n}", lines.start + 1),
     }
 }
 
@@ -391,6 +428,28 @@ mod tests {
         assert_eq!(strip_newline(b"a b\r\n"), b"a b");
         assert_eq!(strip_newline(b"a b\n"), b"a b");
         assert_eq!(strip_newline(b"a b"), b"a b");
+    }
+
+    #[test]
+    fn hunk_ranges_are_written_as_diff_does() {
+        assert_eq!(hunk_range(0..1), "1");
+        assert_eq!(hunk_range(2..5), "3,3");
+        assert_eq!(hunk_range(4..4), "4,0");
+    }
+
+    #[test]
+    fn a_diff_has_context_and_marks_a_missing_final_newline() {
+        let mut out = Vec::new();
+        let old = b"one\ntwo\nthree\nfour\nfive\nteh end";
+        let new = b"one\ntwo\nthree\nfour\nfive\nthe end";
+        write_unified_diff(&mut out, "f.txt", old, new).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "--- a/f.txt\n+++ b/f.txt\n@@ -3,4 +3,4 @@\n three\n four\n five\n-teh end\n\\ No newline at end of file\n+the end\n\\ No newline at end of file\n"
+        );
+        let mut none = Vec::new();
+        write_unified_diff(&mut none, "f.txt", old, old).unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
