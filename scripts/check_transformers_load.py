@@ -5,8 +5,8 @@ Run by hand (needs torch and transformers; CI does not install them):
 
     python3 scripts/check_transformers_load.py [--typofix target/release/typofix]
 
-It has typofix re-save ../shared/fixtures/tiny-distilbert (`typofix model
-convert`), loads the result with DistilBertForMaskedLM.from_pretrained, and
+It has typofix re-save ../shared/fixtures/tiny-distilbert (`typofix export
+safetensors`), loads the result with DistilBertForMaskedLM.from_pretrained, and
 compares its logits with the fixture's reference logits. Exits 1 on a load
 warning about missing or unexpected weights, or a difference above 1e-4.
 """
@@ -30,7 +30,7 @@ def main():
     from safetensors.torch import load_file
 
     out = tempfile.mkdtemp()
-    subprocess.check_call([args.typofix, "model", "convert", "--model", FIXTURE, "--out", out])
+    subprocess.check_call([args.typofix, "export", "safetensors", "--model", FIXTURE, "--out", out])
     model, info = transformers.DistilBertForMaskedLM.from_pretrained(out, output_loading_info=True)
     model.eval()
     ref = load_file(os.path.join(FIXTURE, "reference_io.safetensors"))
