@@ -129,3 +129,80 @@ fn an_fp16_export_halves_the_file_and_keeps_the_predictions() {
         .stdout(predicate::str::contains("2 layers, dim 64, 4 heads"))
         .stdout(predicate::str::contains("tokenizer: 1000 tokens"));
 }
+
+fn bert_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../typofix-train/tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn import_turns_a_bert_checkpoint_into_a_model_typofix_loads() {
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    typofix()
+        .args(["model", "import"])
+        .arg(bert_fixture("tiny-bert"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("MLM head initialised"))
+        .stderr(predicate::str::contains("pooler.dense.weight"));
+    typofix()
+        .args(["model", "info", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 layers, dim 32, 4 heads, hidden 64",
+        ))
+        .stdout(predicate::str::contains("tokenizer: 200 tokens"));
+    assert_eq!(
+        fill_mask_json(&model, "w7 [MASK] w9")[0]["candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // A second import into the same place needs --force.
+    typofix()
+        .args(["model", "import"])
+        .arg(bert_fixture("tiny-bert-mlm"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    typofix()
+        .args(["model", "import", "--force"])
+        .arg(bert_fixture("tiny-bert-mlm"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("MLM head kept"));
+}
+
+#[test]
+fn import_of_a_directory_without_weights_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        bert_fixture("tiny-bert").join("config.json"),
+        dir.path().join("config.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        bert_fixture("tiny-bert").join("vocab.txt"),
+        dir.path().join("vocab.txt"),
+    )
+    .unwrap();
+    typofix()
+        .args(["model", "import"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("model.safetensors"));
+}

@@ -6,6 +6,8 @@
 //! - [`dataset`]: aligned `{"corrupted","clean","edits"}` examples and their
 //!   statistics (which the channel model's rates come from);
 //! - [`build`]: a vocabulary, a lexicon and word-pair counts from a corpus;
+//! - [`import`]: pretrained BERT encoders (MiniLM, bert-base) into our
+//!   DistilBERT layout, to train on from there;
 //! - [`train`]: the training loop, masked-language-model pretraining,
 //!   AdamW and checkpoints that resume exactly.
 //!
@@ -16,4 +18,5 @@ pub mod build;
 pub mod corpus;
 pub mod corrupt;
 pub mod dataset;
+pub mod import;
 pub mod train;

@@ -11,6 +11,7 @@ use typofix::model::{fill_mask, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
 use typofix::package::{ModelPackage, PackageSources};
 use typofix::tokenizer::{Tokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE};
 use typofix_train::dataset::DatasetStats;
+use typofix_train::import::{import_bert, Head};
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
@@ -20,6 +21,10 @@ pub enum ModelCommand {
     Download(DownloadArgs),
     /// Show a checkpoint's configuration and size.
     Info(InfoArgs),
+    /// Convert a Hugging Face BERT checkpoint (BertModel or
+    /// BertForMaskedLM: MiniLM, bert-base-uncased, …) into typofix's
+    /// DistilBertForMaskedLM layout, to train or package from there.
+    Import(ImportArgs),
     /// Assemble a corrector model: a trained MLM, its tokenizer, a lexicon and
     /// the error model estimated from generated data.
     Package(PackageArgs),
@@ -85,6 +90,24 @@ pub struct DownloadArgs {
 }
 
 #[derive(Args)]
+pub struct ImportArgs {
+    /// A BERT checkpoint directory: config.json, model.safetensors, and
+    /// tokenizer.json or vocab.txt.
+    dir: PathBuf,
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Seed of a new MLM head, for a checkpoint without one.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Weight precision.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
+    dtype: String,
+    /// Replace a model already in --out.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
 pub struct InfoArgs {
     #[arg(long)]
     model: PathBuf,
@@ -95,6 +118,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
         ModelCommand::FillMask(args) => run_fill_mask(args),
         ModelCommand::Download(args) => run_download(args),
         ModelCommand::Info(args) => run_info(args),
+        ModelCommand::Import(args) => run_import(args),
         ModelCommand::Package(args) => run_package(args),
     }
 }
@@ -129,6 +153,57 @@ fn run_fill_mask(args: FillMaskArgs) -> Result<()> {
             writeln!(out, "  {:<16} {:>6}  {:.4}", c.token, c.id, c.probability)?;
         }
     }
+    Ok(())
+}
+
+fn run_import(args: ImportArgs) -> Result<()> {
+    if args.out.join(CONFIG_FILE).exists() && !args.force {
+        bail!(
+            "{} already holds a model; pass --force to replace it",
+            args.out.display()
+        );
+    }
+    let tokenizer = Tokenizer::load(&args.dir).with_context(|| {
+        format!(
+            "{} has no tokenizer; a model is only usable with the vocabulary it was trained on",
+            args.dir.display()
+        )
+    })?;
+    let imported = import_bert(&args.dir, args.seed)
+        .with_context(|| format!("cannot import {}", args.dir.display()))?;
+    let checkpoint = &imported.checkpoint;
+    Checkpoint::save(
+        &args.out,
+        &checkpoint.config,
+        &checkpoint.tensors,
+        super::dtype(&args.dtype),
+    )?;
+    tokenizer.save(&args.out, checkpoint.config.max_position_embeddings)?;
+    // Prove that what was written loads before saying so.
+    load(&args.out)
+        .with_context(|| format!("{} was written but does not load", args.out.display()))?;
+    let c = &checkpoint.config;
+    eprintln!(
+        "imported {} into {}: DistilBertForMaskedLM, {} layers, dim {}, {} heads, hidden {}, \
+         vocabulary {}; MLM head {}; token-type row 0 folded into the positions; left out: {}",
+        args.dir.display(),
+        args.out.display(),
+        c.n_layers,
+        c.dim,
+        c.n_heads,
+        c.hidden_dim,
+        c.vocab_size,
+        match imported.head {
+            Head::Kept => "kept",
+            Head::Initialised =>
+                "initialised (the checkpoint had none): train it with `typofix train mlm --init`",
+        },
+        if imported.dropped.is_empty() {
+            "nothing".to_string()
+        } else {
+            imported.dropped.join(", ")
+        }
+    );
     Ok(())
 }
 
