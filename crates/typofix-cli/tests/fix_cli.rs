@@ -248,6 +248,38 @@ fn eval_scores_typofix_beside_the_baselines() {
     assert_eq!(report[0]["references"], 2);
 }
 
+/// Candidate recall: the right reading is among the candidates for a slip,
+/// and a word the corrector never looks at ("cat" for "hat") is not.
+#[test]
+fn eval_oracle_counts_the_corrections_among_the_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("set.jsonl");
+    std::fs::write(
+        &data,
+        concat!(
+            r#"{"corrupted": "The quikc brown fox", "clean": "The quick brown fox"}"#,
+            "\n",
+            r#"{"corrupted": "the cat sat", "clean": "the hat sat"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = typofix()
+        .args(["eval", "--oracle", "--json"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["gold_blocks"], 2);
+    assert_eq!(report[0]["covered"], 1);
+    assert_eq!(report[0]["candidate_recall"], 0.5);
+}
+
 #[test]
 fn a_write_killed_midway_leaves_the_original_file_intact() {
     let dir = tempfile::tempdir().unwrap();

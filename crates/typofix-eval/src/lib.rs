@@ -1,12 +1,13 @@
 //! Evaluation and benchmarks: systems (typofix and baselines) run on
 //! reference sets and scored side by side (see [`metrics`] for the
 //! definitions), and the timing of inference and training steps
-//! ([`bench`]).
+//! ([`bench`]), and the corrector's candidate recall ([`oracle`]).
 
 mod baselines;
 pub mod bench;
 mod ispell;
 pub mod metrics;
+pub mod oracle;
 
 use std::io::BufRead;
 use std::path::Path;

@@ -69,17 +69,7 @@ struct Block {
 impl Scores {
     /// Scores one prediction against its reference.
     pub fn add(&mut self, reference: &Reference, prediction: &str) {
-        let norm = |s: &str| -> Vec<String> {
-            s.split_whitespace()
-                .map(|w| {
-                    if reference.lowercase {
-                        w.to_lowercase()
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect()
-        };
+        let norm = |s: &str| words(reference, s);
         let corrupted = norm(&reference.corrupted);
         let clean = norm(&reference.clean);
         let predicted = norm(prediction);
@@ -157,6 +147,38 @@ impl Scores {
     pub fn exact_match(&self) -> f64 {
         ratio(self.exact, self.texts)
     }
+}
+
+/// For each gold block of `reference` (in order), its kind, and whether one
+/// of `alternatives` (whole corrected texts) has exactly that block right.
+pub fn blocks_fixed_by_any(
+    reference: &Reference,
+    alternatives: &[String],
+) -> Vec<(Option<ErrorKind>, bool)> {
+    let corrupted = words(reference, &reference.corrupted);
+    let gold = blocks(&corrupted, &words(reference, &reference.clean));
+    let guessed: Vec<Vec<Block>> = alternatives
+        .iter()
+        .map(|a| blocks(&corrupted, &words(reference, a)))
+        .collect();
+    kinds_of(reference, &gold)
+        .into_iter()
+        .zip(&gold)
+        .map(|(kind, block)| (kind, guessed.iter().any(|g| g.contains(block))))
+        .collect()
+}
+
+/// A text's whitespace-separated words, lower-cased when the reference is.
+fn words(reference: &Reference, text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            if reference.lowercase {
+                w.to_lowercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
 }
 
 fn ratio(a: usize, b: usize) -> f64 {

@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
 use typofix::FixOptions;
+use typofix_eval::oracle::{candidate_recall, OracleReport};
 use typofix_eval::{
     evaluate, read_jsonl, read_parallel, Identity, Ispell, NearestEdit, Reference, Report, System,
     Typofix,
@@ -42,11 +43,23 @@ pub struct EvalArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Measure candidate recall instead: how many gold corrections are
+    /// among the readings the corrector weighs (no model is run).
+    #[arg(long)]
+    oracle: bool,
     /// How the language model runs: standard or ane (see `typofix fix`).
     #[arg(long, default_value = "standard")]
     engine: typofix::model::Engine,
     #[arg(long)]
     threads: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct OracleSet {
+    set: String,
+    references: usize,
+    #[serde(flatten)]
+    report: OracleReport,
 }
 
 #[derive(Serialize)]
@@ -76,6 +89,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         bail!("nothing to evaluate: give JSONL files, or --corrupted and --clean");
     }
     let corrector = super::fix::load_corrector(args.model.as_deref(), args.engine)?;
+    if args.oracle {
+        return run_oracle(&args, &corrector, sets);
+    }
     let mut systems: Vec<Box<dyn System + '_>> = vec![Box::new(Typofix {
         corrector: &corrector,
         options: FixOptions {
@@ -129,6 +145,53 @@ pub fn run(args: EvalArgs) -> Result<()> {
             print_table(&set);
         }
         reports.push(set);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
+
+fn run_oracle(
+    args: &EvalArgs,
+    corrector: &typofix::Corrector,
+    sets: Vec<(String, Vec<Reference>)>,
+) -> Result<()> {
+    let options = FixOptions {
+        threshold: args.threshold,
+        ..FixOptions::default()
+    };
+    let mut reports = Vec::new();
+    for (name, mut references) in sets {
+        if let Some(n) = args.limit {
+            references.truncate(n);
+        }
+        let report = candidate_recall(corrector, &references, &options);
+        if !args.json {
+            println!(
+                "{name}: candidate recall {:.2}% ({} of {} error blocks; {:.1} spans per text, \
+                 {:.1} readings per span)",
+                100.0 * report.candidate_recall,
+                report.covered,
+                report.gold_blocks,
+                report.spans_per_text,
+                report.readings_per_span
+            );
+            for (kind, c) in &report.per_kind {
+                println!(
+                    "  {:<12} {:>6.2}% ({}/{})",
+                    kind.name(),
+                    100.0 * c.fixed as f64 / c.errors.max(1) as f64,
+                    c.fixed,
+                    c.errors
+                );
+            }
+        }
+        reports.push(OracleSet {
+            set: name,
+            references: references.len(),
+            report,
+        });
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

@@ -31,6 +31,8 @@ mod symspell;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use serde::Serialize;
+
 pub use channel::ChannelModel;
 pub use fix::{Edit, Fix};
 use lm::Scorer;
@@ -77,6 +79,18 @@ pub struct Corrector {
     confusions: ConfusionSets,
     bigrams: Option<Bigrams>,
     settings: Settings,
+}
+
+/// A span the corrector looks at, and what it might have meant there; see
+/// [`Corrector::candidates`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidates {
+    /// Byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    pub original: String,
+    /// Each reading, as it would replace `original`.
+    pub readings: Vec<String>,
 }
 
 /// A sentence being corrected.
@@ -170,6 +184,33 @@ impl Corrector {
             .fix_batch(&[text], options)?
             .pop()
             .expect("one fix per text"))
+    }
+
+    /// Every span of `text` the corrector looks at, with every reading it
+    /// would weigh there (recased like the original), before the language
+    /// model scores any: the ceiling of what it can correct. `typofix eval
+    /// --oracle` measures how often the right reading is among them.
+    pub fn candidates(&self, text: &str, options: &FixOptions) -> Vec<Candidates> {
+        let mut out = Vec::new();
+        for range in sentence_ranges(text) {
+            let units = units(text, range);
+            for slot in self.slots(text, &units, options) {
+                let bytes =
+                    units[slot.units.start].range.start..units[slot.units.end - 1].range.end;
+                let original = &text[bytes.clone()];
+                out.push(Candidates {
+                    start: bytes.start,
+                    end: bytes.end,
+                    original: original.to_string(),
+                    readings: slot
+                        .candidates
+                        .iter()
+                        .map(|c| recase::recase(original, &c.words))
+                        .collect(),
+                });
+            }
+        }
+        out
     }
 
     /// Corrects several texts together: their sentences share the model's
