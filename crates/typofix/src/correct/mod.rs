@@ -107,9 +107,9 @@ struct Sentence {
 const SENTENCES_PER_GROUP: usize = 256;
 
 impl Corrector {
-    /// Loads a model directory: `config.json`, `model.safetensors`,
-    /// `tokenizer.json` (or `vocab.txt`), `lexicon.tsv.gz` and, optionally,
-    /// `corrector.json`.
+    /// Loads a model directory (see [`crate::package`]): `config.json`,
+    /// `model.safetensors`, `tokenizer.json`, `lexicon.tsv.gz` and,
+    /// optionally, `bigrams.tsv.gz` and `corrector.json`.
     pub fn load(dir: &Path) -> Result<Corrector, Error> {
         Corrector::from_package(ModelPackage::read(dir)?)
     }
