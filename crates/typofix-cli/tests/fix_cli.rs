@@ -214,20 +214,23 @@ fn a_bad_model_directory_is_an_error_that_says_what_to_do() {
         .stderr(predicate::str::contains("typofix model package"));
 }
 
+/// A JSONL reference set in `dir`, one record per line.
+fn reference_set(dir: &std::path::Path, records: &[&str]) -> std::path::PathBuf {
+    let path = dir.join("set.jsonl");
+    std::fs::write(&path, records.join("\n") + "\n").unwrap();
+    path
+}
+
 #[test]
 fn eval_scores_typofix_beside_the_baselines() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("set.jsonl");
-    std::fs::write(
-        &data,
-        concat!(
+    let data = reference_set(
+        dir.path(),
+        &[
             r#"{"corrupted": "The quikc brown fox", "clean": "The quick brown fox"}"#,
-            "\n",
             r#"{"corrupted": "teh dog sleeps", "clean": "the dog sleeps", "lowercase": true}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
+        ],
+    );
     let out = typofix()
         .args(["eval", "--json", "--baselines", "identity"])
         .arg(&data)
@@ -253,17 +256,13 @@ fn eval_scores_typofix_beside_the_baselines() {
 #[test]
 fn eval_oracle_counts_the_corrections_among_the_candidates() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("set.jsonl");
-    std::fs::write(
-        &data,
-        concat!(
+    let data = reference_set(
+        dir.path(),
+        &[
             r#"{"corrupted": "The quikc brown fox", "clean": "The quick brown fox"}"#,
-            "\n",
             r#"{"corrupted": "the cat sat", "clean": "the hat sat"}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
+        ],
+    );
     let out = typofix()
         .args(["eval", "--oracle", "--json"])
         .arg(&data)
