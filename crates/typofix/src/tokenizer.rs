@@ -154,7 +154,17 @@ impl Tokenizer {
         SPECIALS
     }
 
-    fn wrap(inner: tokenizers::Tokenizer, path: &Path) -> Result<Tokenizer, Error> {
+    fn wrap(mut inner: tokenizers::Tokenizer, path: &Path) -> Result<Tokenizer, Error> {
+        // Hugging Face tokenizers often ship with fixed padding and
+        // truncation (all-MiniLM-L6-v2 pads every text to 128): typofix
+        // encodes single words and windows sentences itself, so both go.
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| Error::InvalidModel {
+                path: path.to_owned(),
+                reason: format!("cannot turn off truncation: {e}"),
+            })?;
         let id = |token: &str| {
             inner.token_to_id(token).ok_or_else(|| Error::InvalidModel {
                 path: path.to_owned(),
@@ -314,6 +324,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tok = Tokenizer::from_vocab(&tiny_vocab(dir.path()), Normalisation::default()).unwrap();
         assert_eq!(tok.encode("the [MASK] sat").unwrap().ids, [2, 5, 4, 7, 3]);
+    }
+
+    #[test]
+    fn padding_and_truncation_saved_with_a_tokenizer_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let tok = Tokenizer::from_vocab(&tiny_vocab(dir.path()), Normalisation::default()).unwrap();
+        let mut inner = tok.inner.clone();
+        inner.with_padding(Some(tokenizers::PaddingParams {
+            strategy: tokenizers::PaddingStrategy::Fixed(16),
+            ..Default::default()
+        }));
+        inner
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: 3,
+                ..Default::default()
+            }))
+            .unwrap();
+        let json = inner.to_string(false).unwrap();
+        let back = Tokenizer::from_json_bytes(json.as_bytes(), dir.path()).unwrap();
+        assert_eq!(back.encode("the cat sat").unwrap().ids, [2, 5, 6, 7, 3]);
     }
 
     #[test]
