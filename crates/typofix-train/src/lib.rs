@@ -6,6 +6,8 @@
 //! - [`dataset`]: aligned `{"corrupted","clean","edits"}` examples and their
 //!   statistics (which the channel model's rates come from);
 //! - [`build`]: a vocabulary, a lexicon and word-pair counts from a corpus;
+//! - [`word_stats`]: word-frequency lists from beyond the corpus, blended
+//!   into the lexicon;
 //! - [`import`]: pretrained BERT encoders (MiniLM, bert-base) into our
 //!   DistilBERT layout, to train on from there;
 //! - [`train`]: the training loop, masked-language-model pretraining,
@@ -20,3 +22,4 @@ pub mod corrupt;
 pub mod dataset;
 pub mod import;
 pub mod train;
+pub mod word_stats;

@@ -15,6 +15,7 @@ use typofix::ErrorKind;
 use typofix_train::build::count_words;
 use typofix_train::corrupt::{Corruptor, KindWeights};
 use typofix_train::dataset::{generate, DatasetStats, GenerateOptions, GenerateSummary, Sinks};
+use typofix_train::word_stats::{blend, WordFrequencies};
 
 use super::CorpusArgs;
 
@@ -106,6 +107,15 @@ pub struct BuildLexiconArgs {
     /// Pairs seen fewer times are left out of --bigrams.
     #[arg(long, default_value_t = 5)]
     bigram_min_count: u64,
+    /// Word-frequency lists to blend with the corpus's counts: wordfreq's
+    /// `large_en.msgpack.gz`, pyspellchecker's `en.json.gz`, or `word count`
+    /// lines such as symspell's (`scripts/fetch-word-stats.sh` fetches them).
+    #[arg(long, num_args = 1..)]
+    word_stats: Vec<PathBuf>,
+    /// Share of each word's frequency taken from --word-stats (their mean);
+    /// the rest is the corpus's (after --min-count).
+    #[arg(long, default_value_t = 0.5)]
+    word_stats_weight: f64,
 }
 
 pub fn run(cmd: DataCommand) -> Result<()> {
@@ -359,8 +369,25 @@ fn run_build_misspellings(args: BuildMisspellingsArgs) -> Result<()> {
 
 fn run_build_lexicon(args: BuildLexiconArgs) -> Result<()> {
     let corpus = args.corpus.open()?;
+    if !(0.0..=1.0).contains(&args.word_stats_weight) {
+        bail!("--word-stats-weight must be between 0 and 1");
+    }
     let mut counts = count_words(&corpus, args.corpus.window(), args.bigrams.is_some())?;
     counts.lexicon.prune(args.min_count);
+    if !args.word_stats.is_empty() {
+        let lists = args
+            .word_stats
+            .iter()
+            .map(|path| {
+                WordFrequencies::load(path)
+                    .with_context(|| format!("cannot read the word list {}", path.display()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (path, list) in args.word_stats.iter().zip(&lists) {
+            eprintln!("{}: {} words", path.display(), list.len());
+        }
+        counts.lexicon = blend(&counts.lexicon, &lists, args.word_stats_weight);
+    }
     counts.lexicon.save(&args.out)?;
     if let (Some(counter), Some(path)) = (&counts.bigrams, &args.bigrams) {
         let kept = counter.save(path, args.bigram_min_count, &counts.lexicon)?;
@@ -371,12 +398,13 @@ fn run_build_lexicon(args: BuildLexiconArgs) -> Result<()> {
         );
     }
     eprintln!(
-        "counted {} words in {} sentences ({} excluded); wrote {} words seen {}+ times to {}",
+        "counted {} words in {} sentences ({} excluded); wrote {} words (those seen {}+ times{}) to {}",
         counts.lexicon.total(),
         counts.sentences,
         counts.excluded,
         counts.lexicon.len(),
         args.min_count,
+        if args.word_stats.is_empty() { "" } else { ", blended with the word lists" },
         args.out.display()
     );
     Ok(())
