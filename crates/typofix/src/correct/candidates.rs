@@ -12,6 +12,10 @@ use crate::lexicon::Lexicon;
 use crate::misspellings::MisspellingTable;
 use crate::ErrorKind;
 
+/// How many times more often a pair must be written apart than together
+/// for the joined form to be a merge.
+const SPLIT_RATIO: u64 = 4;
+
 /// One reading of a slot: its words, log P(typed | these words) from the
 /// channel model, and the kind of error that reading implies.
 #[derive(Debug, Clone)]
@@ -19,6 +23,10 @@ pub(super) struct Candidate {
     pub words: Vec<String>,
     pub channel: f64,
     pub kind: ErrorKind,
+    /// A slip people make while writing a correct word (a confusion-set
+    /// swap, a dropped apostrophe, a merge): its prior is in `channel`, so
+    /// the known-word margin does not apply to it.
+    pub word_slip: bool,
 }
 
 /// Misspelling → (correct word, its share of that word's misspellings), for
@@ -51,7 +59,76 @@ pub(super) fn known_misspellings(
     known
 }
 
+/// Apostrophe-less form → the lexicon's forms with apostrophes (dont →
+/// don't, youre → you're, elses → else's): people drop apostrophes far more
+/// often than any edit distance would price it.
+pub(super) fn apostrophe_forms(lexicon: &Lexicon, min_count: u64) -> HashMap<String, Vec<String>> {
+    let mut forms: HashMap<String, Vec<String>> = HashMap::new();
+    for (word, count) in lexicon.iter() {
+        if count < min_count || !word.contains('\'') {
+            continue;
+        }
+        let bare = word.replace('\'', "");
+        if !bare.is_empty() {
+            forms.entry(bare).or_default().push(word.to_string());
+        }
+    }
+    for list in forms.values_mut() {
+        list.sort();
+    }
+    forms
+}
+
 impl Corrector {
+    /// The apostrophe forms of `word` that are more common than it, as
+    /// candidates: `dont` gets `don't`, but `were` is left to its
+    /// confusion set.
+    pub(super) fn apostrophe_candidates(&self, word: &str) -> Vec<Candidate> {
+        let count = self.lexicon.count(word);
+        let Some(forms) = self.apostrophes.get(word) else {
+            return Vec::new();
+        };
+        forms
+            .iter()
+            .filter(|form| self.lexicon.count(form) > count)
+            .map(|form| Candidate {
+                words: vec![form.clone()],
+                channel: self
+                    .settings
+                    .channel
+                    .log_known_misspelling(1.0 / forms.len() as f64),
+                kind: ErrorKind::Misspelling,
+                word_slip: true,
+            })
+            .collect()
+    }
+
+    /// Two words for a known one that the word-pair counts see written
+    /// apart far more often than together: highschool → high school.
+    pub(super) fn split_candidates(&self, word: &str) -> Vec<Candidate> {
+        let Some(bigrams) = &self.bigrams else {
+            return Vec::new();
+        };
+        let s = &self.settings;
+        let together = self.lexicon.count(word);
+        let mut out = Vec::new();
+        for (at, _) in word.char_indices().skip(1) {
+            let (a, b) = word.split_at(at);
+            let apart = u64::from(bigrams.count(a, b));
+            if apart >= s.split_min_count && apart > together.saturating_mul(SPLIT_RATIO) {
+                if let Some(p) = s.channel.price(word, &format!("{a} {b}")) {
+                    out.push(Candidate {
+                        words: vec![a.to_string(), b.to_string()],
+                        channel: p.log_prob,
+                        kind: ErrorKind::Space,
+                        word_slip: true,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Spelling candidates for one unknown or rare word. A known word
     /// only gets candidates one edit away: a rare word is more often right
     /// than two slips away from a common one.
@@ -65,6 +142,7 @@ impl Corrector {
                     words,
                     channel: f64::NEG_INFINITY,
                     kind: p.kind,
+                    word_slip: false,
                 });
                 if p.log_prob > entry.channel {
                     entry.channel = p.log_prob;
@@ -118,6 +196,7 @@ impl Corrector {
                     words: vec![joined.clone()],
                     channel: p.log_prob,
                     kind: ErrorKind::Space,
+                    word_slip: false,
                 });
             }
         }
@@ -134,6 +213,7 @@ impl Corrector {
                         words: vec![x.to_string(), y.to_string()],
                         channel: p.log_prob,
                         kind: ErrorKind::Space,
+                        word_slip: false,
                     });
                 }
             }

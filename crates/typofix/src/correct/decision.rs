@@ -6,7 +6,6 @@ use std::ops::Range;
 
 use super::suspects::Slot;
 use super::Corrector;
-use crate::ErrorKind;
 
 /// A slot's best candidate, and by how much it beats the original.
 pub(super) struct Decision {
@@ -48,6 +47,17 @@ pub(super) fn decision(n: usize, slot: &Slot, lm: &[f64], unchanged: f64) -> Opt
     } else {
         f64::NEG_INFINITY
     };
+    tracing::trace!(
+        original = ?slot.original,
+        readings = ?slot
+            .candidates
+            .iter()
+            .zip(lm[1..].iter().zip(&totals))
+            .map(|(c, (l, t))| format!("{}: lm {l:.2} channel {:.2} total {t:.2}", c.words.join(" "), c.channel))
+            .collect::<Vec<_>>(),
+        original_total = original,
+        "readings"
+    );
     tracing::debug!(
         original = ?slot.original,
         best = ?slot.candidates[best].words,
@@ -80,7 +90,7 @@ impl Corrector {
         for d in decisions {
             let slot = &slots[d.slot];
             let units = &slot.units;
-            let margin = if slot.known && slot.candidates[d.best].kind != ErrorKind::Confusion {
+            let margin = if slot.known && !slot.candidates[d.best].word_slip {
                 self.settings.known_word_margin
             } else {
                 0.0

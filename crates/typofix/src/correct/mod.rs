@@ -76,6 +76,8 @@ pub struct Corrector {
     index: SymSpell,
     /// Misspelling → (correct word, its share of that word's misspellings).
     known: HashMap<String, Vec<(String, f64)>>,
+    /// Apostrophe-less form → forms with apostrophes.
+    apostrophes: HashMap<String, Vec<String>>,
     confusions: ConfusionSets,
     bigrams: Option<Bigrams>,
     settings: Settings,
@@ -131,6 +133,7 @@ impl Corrector {
             .collect();
         let index = SymSpell::new(words, 2);
         let known = candidates::known_misspellings(&lexicon, &parts.misspellings);
+        let apostrophes = candidates::apostrophe_forms(&lexicon, settings.candidate_min_count);
         let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::Standard)?;
         Ok(Corrector {
             checkpoint: parts.checkpoint,
@@ -138,6 +141,7 @@ impl Corrector {
             lexicon,
             index,
             known,
+            apostrophes,
             confusions: ConfusionSets::builtin(),
             bigrams: parts.bigrams,
             settings,

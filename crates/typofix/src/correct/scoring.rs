@@ -61,6 +61,7 @@ impl Corrector {
                 } else {
                     unchanged - self.settings.unknown_penalty / slot.original.len() as f64
                 };
+                let lm = self.with_piece_bonus(slot, lm);
                 let lm = self.with_bigrams(slot, lm);
                 if let Some(d) = decision(n, slot, &lm, prior) {
                     decisions.push(d);
@@ -107,6 +108,17 @@ impl Corrector {
             });
         }
         Ok(())
+    }
+
+    /// Adds [`Settings::piece_bonus`](super::Settings) per extra word piece
+    /// of each candidate. Not to the original: a misspelling is many pieces
+    /// because it is not a word, and the bonus would excuse it.
+    fn with_piece_bonus(&self, slot: &Slot, mut lm: Vec<f64>) -> Vec<f64> {
+        let bonus = self.settings.piece_bonus;
+        for (l, fill) in lm.iter_mut().zip(&slot.fills).skip(1) {
+            *l += bonus * fill.len().saturating_sub(1) as f64;
+        }
+        lm
     }
 
     /// Adds the bigram model's view of each alternative, weighted.

@@ -38,6 +38,11 @@ pub struct Settings {
     pub screen_margin: f64,
     /// Weight of the bigram model next to the masked language model.
     pub bigram_weight: f64,
+    /// log-probability added per word piece beyond the first. Pieces
+    /// masked together are predicted without seeing one another, so a
+    /// three-piece `don ' t` scores far below a one-piece `dont` that the
+    /// same context prefers; this evens the lengths out.
+    pub piece_bonus: f64,
     pub channel: ChannelModel,
 }
 
@@ -53,6 +58,7 @@ impl Default for Settings {
             max_candidates: 10,
             screen_margin: -6.0,
             bigram_weight: 1.0,
+            piece_bonus: 0.0,
             channel: ChannelModel::default(),
         }
     }

@@ -96,10 +96,26 @@ impl Corrector {
                     words: vec![a.clone()],
                     channel,
                     kind: ErrorKind::Confusion,
+                    word_slip: true,
                 }));
             }
             if rare {
                 candidates.extend(self.word_candidates(&word, count > 0));
+            }
+            // Common words that are really a dropped apostrophe or a merge
+            // (dont, highschool): weighed like a confusion, screened first.
+            let mut slipped = self.apostrophe_candidates(&word);
+            if !rare {
+                slipped.extend(self.split_candidates(&word));
+            }
+            for c in slipped {
+                match candidates.iter_mut().find(|have| have.words == c.words) {
+                    Some(have) => {
+                        have.word_slip = true;
+                        have.channel = have.channel.max(c.channel);
+                    }
+                    None => candidates.push(c),
+                }
             }
             if !candidates.is_empty() {
                 slots.push(Slot {
