@@ -79,6 +79,36 @@ pub(super) fn apostrophe_forms(lexicon: &Lexicon, min_count: u64) -> HashMap<Str
     forms
 }
 
+/// `word` with every run of three or more of a letter cut to one and to
+/// two (each run both ways, up to 16 forms): how people stretch words for
+/// emphasis.
+fn squeezed_forms(word: &str) -> Vec<String> {
+    let mut runs: Vec<(char, usize)> = Vec::new();
+    for c in word.chars() {
+        match runs.last_mut() {
+            Some((last, n)) if *last == c => *n += 1,
+            _ => runs.push((c, 1)),
+        }
+    }
+    let long: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].1 >= 3).collect();
+    if long.is_empty() || long.len() > 4 {
+        return Vec::new();
+    }
+    (0..1u32 << long.len())
+        .map(|choice| {
+            let mut out = String::new();
+            for (i, &(c, n)) in runs.iter().enumerate() {
+                let keep = match long.iter().position(|&l| l == i) {
+                    Some(bit) => 1 + ((choice >> bit) & 1) as usize,
+                    None => n,
+                };
+                out.extend(std::iter::repeat_n(c, keep));
+            }
+            out
+        })
+        .collect()
+}
+
 impl Corrector {
     /// The apostrophe forms of `word` that are more common than it, as
     /// candidates: `dont` gets `don't`, but `were` is left to its
@@ -98,6 +128,25 @@ impl Corrector {
                     .channel
                     .log_known_misspelling(1.0 / forms.len() as f64),
                 kind: ErrorKind::Misspelling,
+                word_slip: true,
+            })
+            .collect()
+    }
+
+    /// Stretched words (waaaay → way, hmmmm → hmm, sooooo → so): the
+    /// squeezed forms more common than the word as written.
+    pub(super) fn stretch_candidates(&self, word: &str) -> Vec<Candidate> {
+        let count = self.lexicon.count(word);
+        squeezed_forms(word)
+            .into_iter()
+            .filter(|f| {
+                let c = self.lexicon.count(f);
+                c >= self.settings.candidate_min_count && c > count
+            })
+            .map(|f| Candidate {
+                words: vec![f],
+                channel: self.settings.channel.log_known_misspelling(1.0),
+                kind: ErrorKind::Double,
                 word_slip: true,
             })
             .collect()
@@ -158,6 +207,18 @@ impl Corrector {
             .filter(|&(_, d)| d <= max_distance)
         {
             offer(vec![candidate.to_string()], channel.price(word, candidate));
+        }
+        if !known {
+            let floor = channel.log_known_misspelling(super::phonetic::SHARE);
+            for candidate in self.phonetic.lookup(word) {
+                offer(
+                    vec![candidate.to_string()],
+                    channel.price(word, candidate).map(|p| Priced {
+                        log_prob: p.log_prob.max(floor),
+                        kind: ErrorKind::Misspelling,
+                    }),
+                );
+            }
         }
         for (correct, share) in self.known.get(word).into_iter().flatten() {
             offer(
@@ -235,5 +296,21 @@ impl Corrector {
         candidates.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then(a.words.cmp(&b.words)));
         candidates.truncate(self.settings.max_candidates);
         candidates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stretched_letters_squeeze_to_one_or_two() {
+        assert_eq!(squeezed_forms("waaaay"), ["way", "waay"]);
+        assert_eq!(squeezed_forms("hmmmm"), ["hm", "hmm"]);
+        assert_eq!(squeezed_forms("sooo goood").len(), 4, "each run both ways");
+        assert!(
+            squeezed_forms("good").is_empty(),
+            "two of a letter is spelling"
+        );
     }
 }

@@ -22,6 +22,7 @@ mod channel;
 mod decision;
 mod fix;
 mod lm;
+mod phonetic;
 mod recase;
 mod scoring;
 mod settings;
@@ -36,6 +37,7 @@ use serde::Serialize;
 pub use channel::ChannelModel;
 pub use fix::{Edit, Fix};
 use lm::Scorer;
+use phonetic::PhoneticIndex;
 pub use settings::Settings;
 use suspects::{sentence_ranges, units, Unit};
 pub use symspell::SymSpell;
@@ -74,6 +76,7 @@ pub struct Corrector {
     scorer: Scorer,
     lexicon: Lexicon,
     index: SymSpell,
+    phonetic: PhoneticIndex,
     /// Misspelling → (correct word, its share of that word's misspellings).
     known: HashMap<String, Vec<(String, f64)>>,
     /// Apostrophe-less form → forms with apostrophes.
@@ -132,6 +135,7 @@ impl Corrector {
             .map(|(w, _)| w.to_string())
             .collect();
         let index = SymSpell::new(words, 2);
+        let phonetic = PhoneticIndex::new(&lexicon, phonetic::MIN_COUNT);
         let known = candidates::known_misspellings(&lexicon, &parts.misspellings);
         let apostrophes = candidates::apostrophe_forms(&lexicon, settings.candidate_min_count);
         let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::Standard)?;
@@ -140,6 +144,7 @@ impl Corrector {
             scorer: Scorer::new(model, parts.tokenizer),
             lexicon,
             index,
+            phonetic,
             known,
             apostrophes,
             confusions: ConfusionSets::builtin(),

@@ -102,9 +102,11 @@ impl Corrector {
             if rare {
                 candidates.extend(self.word_candidates(&word, count > 0));
             }
-            // Common words that are really a dropped apostrophe or a merge
-            // (dont, highschool): weighed like a confusion, screened first.
+            // Words that are really a dropped apostrophe, a stretch or a
+            // merge (dont, sooo, highschool): weighed like a confusion, and
+            // screened first when the word is common.
             let mut slipped = self.apostrophe_candidates(&word);
+            slipped.extend(self.stretch_candidates(&word));
             if !rare {
                 slipped.extend(self.split_candidates(&word));
             }
