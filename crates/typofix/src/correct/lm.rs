@@ -4,8 +4,18 @@
 //! alternatives to put there (each a token sequence). Alternatives of the same
 //! length share one input with that many `[MASK]`s, and all the inputs of a
 //! call go through the model as one padded batch. An alternative's score is the
-//! sum of its tokens' log-probabilities at their masks (pseudo-log-likelihood),
-//! so the original spelling is scored exactly like every candidate.
+//! sum of its tokens' log-probabilities at their masks, so the original
+//! spelling is scored exactly like every candidate.
+//!
+//! Pieces masked together are predicted without seeing one another, which
+//! underrates words of several pieces (`it ' s` against `its`). A query
+//! can ask for the chain rule instead: piece j is read with the pieces
+//! before it in place and the rest still masked, so each word's score is a
+//! proper product of conditionals. (Masking each piece alone, with all the
+//! others in place, overrates them instead: `'` is certain between `you`
+//! and `re`.) It costs one input per piece of every multi-piece fill, so
+//! the corrector asks for it only where the choice is between real words
+//! (its / it's, dont / don't).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -30,6 +40,9 @@ pub struct Query<'a> {
     pub tokens: &'a [u32],
     pub replace: Range<usize>,
     pub fills: &'a [Vec<u32>],
+    /// Score each multi-piece fill piece by piece, by the chain rule (see
+    /// the module's notes).
+    pub per_piece: bool,
 }
 
 /// A token position of a sentence and the ids whose log-probability to read
@@ -80,13 +93,21 @@ impl Scorer {
     /// the model's weights once per batch, not once per sentence.
     pub fn score(&self, queries: &[Query]) -> Result<Vec<Vec<f64>>, Error> {
         let mut inputs: Vec<Input> = Vec::new();
-        // (query, fill length) → input index; and the fills each input serves.
+        // (query, fill length) → input index; and the fills each input
+        // serves, with the one piece it scores when scored piece by piece.
         let mut input_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-        let mut users: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut users: Vec<Vec<(usize, usize, Option<usize>)>> = Vec::new();
         for (q, query) in queries.iter().enumerate() {
             for (f, fill) in query.fills.iter().enumerate() {
                 let k = fill.len();
                 if k == 0 || k > MAX_FILL {
+                    continue;
+                }
+                if query.per_piece && k > 1 {
+                    for piece in 0..k {
+                        inputs.push(self.piece_input(query, fill, piece));
+                        users.push(vec![(q, f, Some(piece))]);
+                    }
                     continue;
                 }
                 let input = *input_of.entry((q, k)).or_insert_with(|| {
@@ -94,7 +115,7 @@ impl Scorer {
                     users.push(Vec::new());
                     inputs.len() - 1
                 });
-                users[input].push((q, f));
+                users[input].push((q, f, None));
             }
         }
         tracing::trace!(
@@ -104,7 +125,20 @@ impl Scorer {
         );
         let mut out: Vec<Vec<f64>> = queries
             .iter()
-            .map(|q| vec![f64::NEG_INFINITY; q.fills.len()])
+            .map(|q| {
+                q.fills
+                    .iter()
+                    .map(|fill| {
+                        let piecewise = q.per_piece && (2..=MAX_FILL).contains(&fill.len());
+                        // Piece-by-piece scores are summed over inputs.
+                        if piecewise {
+                            0.0
+                        } else {
+                            f64::NEG_INFINITY
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by_key(|&i| inputs[i].ids.len());
@@ -112,12 +146,18 @@ impl Scorer {
             let batch: Vec<&Input> = chunk.iter().map(|&i| &inputs[i]).collect();
             let rows = self.mask_log_probs(&batch)?;
             for (&input, rows) in chunk.iter().zip(rows) {
-                for &(q, f) in &users[input] {
-                    out[q][f] = queries[q].fills[f]
-                        .iter()
-                        .zip(&rows)
-                        .map(|(&id, row)| f64::from(row[id as usize]))
-                        .sum();
+                for &(q, f, piece) in &users[input] {
+                    let fill = &queries[q].fills[f];
+                    match piece {
+                        Some(j) => out[q][f] += f64::from(rows[0][fill[j] as usize]),
+                        None => {
+                            out[q][f] = fill
+                                .iter()
+                                .zip(&rows)
+                                .map(|(&id, row)| f64::from(row[id as usize]))
+                                .sum()
+                        }
+                    }
                 }
             }
         }
@@ -202,6 +242,17 @@ impl Scorer {
             first_mask,
             masks: k,
         }
+    }
+
+    /// The input that scores piece `piece` of `fill`: the pieces before it
+    /// in place, it and those after masked.
+    fn piece_input(&self, query: &Query, fill: &[u32], piece: usize) -> Input {
+        let mut input = self.masked_input(query, fill.len());
+        let at = input.first_mask;
+        input.ids[at..at + piece].copy_from_slice(&fill[..piece]);
+        input.first_mask = at + piece;
+        input.masks = 1;
+        input
     }
 
     /// Runs a batch; for each input, the log-softmax rows at its masks.

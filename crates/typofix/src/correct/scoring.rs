@@ -47,6 +47,7 @@ impl Corrector {
                     tokens: &tokens.ids,
                     replace,
                     fills: &slot.fills,
+                    per_piece: self.settings.chain_rule && slot.confusion_only,
                 });
             }
         }

@@ -43,6 +43,10 @@ pub struct Settings {
     /// three-piece `don ' t` scores far below a one-piece `dont` that the
     /// same context prefers; this evens the lengths out.
     pub piece_bonus: f64,
+    /// Score the words of confusion-like slots (its / it's, dont / don't)
+    /// piece by piece, by the chain rule, rather than all pieces masked
+    /// at once: see `lm.rs`.
+    pub chain_rule: bool,
     pub channel: ChannelModel,
 }
 
@@ -59,6 +63,7 @@ impl Default for Settings {
             screen_margin: -6.0,
             bigram_weight: 1.0,
             piece_bonus: 0.0,
+            chain_rule: true,
             channel: ChannelModel::default(),
         }
     }
