@@ -92,6 +92,10 @@ impl Scorer {
     /// length, so a call with many queries (from many sentences) pays for
     /// the model's weights once per batch, not once per sentence.
     pub fn score(&self, queries: &[Query]) -> Result<Vec<Vec<f64>>, Error> {
+        let mut out: Vec<Vec<f64>> = queries
+            .iter()
+            .map(|q| vec![f64::NEG_INFINITY; q.fills.len()])
+            .collect();
         let mut inputs: Vec<Input> = Vec::new();
         // (query, fill length) → input index; and the fills each input
         // serves, with the one piece it scores when scored piece by piece.
@@ -103,19 +107,23 @@ impl Scorer {
                 if k == 0 || k > MAX_FILL {
                     continue;
                 }
-                if query.per_piece && k > 1 {
-                    for piece in 0..k {
-                        inputs.push(self.piece_input(query, fill, piece));
-                        users.push(vec![(q, f, Some(piece))]);
-                    }
-                    continue;
-                }
-                let input = *input_of.entry((q, k)).or_insert_with(|| {
+                let joint = *input_of.entry((q, k)).or_insert_with(|| {
                     inputs.push(self.masked_input(query, k));
                     users.push(Vec::new());
                     inputs.len() - 1
                 });
-                users[input].push((q, f, None));
+                if query.per_piece && k > 1 {
+                    // Summed over the fill's inputs below. Its first piece
+                    // is read with every piece masked: the joint input.
+                    out[q][f] = 0.0;
+                    users[joint].push((q, f, Some(0)));
+                    for piece in 1..k {
+                        inputs.push(self.piece_input(query, fill, piece));
+                        users.push(vec![(q, f, Some(piece))]);
+                    }
+                } else {
+                    users[joint].push((q, f, None));
+                }
             }
         }
         tracing::trace!(
@@ -123,23 +131,7 @@ impl Scorer {
             inputs = inputs.len(),
             "masked batch"
         );
-        let mut out: Vec<Vec<f64>> = queries
-            .iter()
-            .map(|q| {
-                q.fills
-                    .iter()
-                    .map(|fill| {
-                        let piecewise = q.per_piece && (2..=MAX_FILL).contains(&fill.len());
-                        // Piece-by-piece scores are summed over inputs.
-                        if piecewise {
-                            0.0
-                        } else {
-                            f64::NEG_INFINITY
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by_key(|&i| inputs[i].ids.len());
         for chunk in order.chunks(BATCH) {
