@@ -272,3 +272,104 @@ fn excluded_sentences_reach_no_command_that_reads_a_corpus() {
         .success();
     assert!(!knows_quokka(&run.join("tokenizer/vocab.txt")));
 }
+
+/// Training pairs (and their validation file) from the sample corpus.
+fn pairs(dir: &Path) -> PathBuf {
+    let out = dir.join("pairs.jsonl");
+    typofix()
+        .args([
+            "data",
+            "generate",
+            "--examples",
+            "300",
+            "--valid-fraction",
+            "0.2",
+            "--corpus",
+        ])
+        .arg(sample_corpus())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+#[test]
+fn a_detection_head_learns_over_a_frozen_encoder_and_ships_in_a_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = tokenizer(dir.path());
+    let lm = dir.path().join("lm");
+    typofix().args(mlm_args(&tok, &lm, 10)).assert().success();
+    let pairs = pairs(dir.path());
+    let run = dir.path().join("detect");
+    typofix()
+        .args(["train", "detect", "--init"])
+        .arg(lm.join("model"))
+        .arg("--pairs")
+        .arg(&pairs)
+        .arg("--out")
+        .arg(&run)
+        .args([
+            "--steps",
+            "60",
+            "--batch-size",
+            "8",
+            "--lr",
+            "3e-3",
+            "--log-every",
+            "1",
+        ])
+        .args([
+            "--eval-every",
+            "60",
+            "--checkpoint-every",
+            "0",
+            "--threads",
+            "1",
+        ])
+        .assert()
+        .success();
+    let l = losses(&run);
+    let first: f64 = l[..10].iter().map(|x| x.1).sum::<f64>() / 10.0;
+    let last: f64 = l[50..].iter().map(|x| x.1).sum::<f64>() / 10.0;
+    assert!(last < first - 0.05, "loss went from {first} to {last}");
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert!(metrics.contains("\"valid_f1\""), "validation reports F1");
+
+    // The head goes to its own file; the language model stays as it was.
+    let lexicon = dir.path().join("lexicon.tsv.gz");
+    typofix()
+        .args(["data", "build-lexicon", "--min-count", "1", "--corpus"])
+        .arg(sample_corpus())
+        .arg("--out")
+        .arg(&lexicon)
+        .assert()
+        .success();
+    let package = dir.path().join("package");
+    let package_with = |detector: &Path| {
+        let mut cmd = typofix();
+        cmd.args(["model", "package", "--force", "--mlm"])
+            .arg(lm.join("model"))
+            .arg("--lexicon")
+            .arg(&lexicon)
+            .arg("--detector")
+            .arg(detector)
+            .arg("--out")
+            .arg(&package);
+        cmd
+    };
+    package_with(&run.join("model")).assert().success();
+    assert!(package.join("detector.safetensors").exists());
+    typofix()
+        .args(["fix", "--model"])
+        .arg(&package)
+        .write_stdin("the cat sat on teh mat\n")
+        .assert()
+        .success();
+
+    // A checkpoint without a head is refused before anything is written.
+    package_with(&lm.join("model"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("typofix train detect"));
+}

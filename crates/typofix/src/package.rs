@@ -7,6 +7,7 @@
 //! lexicon.tsv.gz                   word counts (`typofix data build-lexicon`)
 //! bigrams.tsv.gz                   word-pair counts (optional; same command)
 //! corrector.json                   channel model and decision settings
+//! detector.safetensors             error-detection head (optional)
 //! ```
 //!
 //! The default model is such a directory embedded in the library at build
@@ -16,12 +17,17 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device};
+use std::collections::HashMap;
 
+use candle_core::{DType, Device, Tensor};
+
+use crate::atomic::AtomicFile;
 use crate::correct::Settings;
 use crate::lexicon::Lexicon;
 use crate::misspellings::MisspellingTable;
-use crate::model::{parse_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE};
+use crate::model::{
+    parse_config, Checkpoint, Detector, CONFIG_FILE, DETECTOR_FILE, DETECTOR_PREFIX, WEIGHTS_FILE,
+};
 use crate::ngram::Bigrams;
 use crate::tokenizer::{Tokenizer, TOKENIZER_FILE};
 use crate::Error;
@@ -36,6 +42,8 @@ pub struct ModelPackage {
     pub tokenizer: Tokenizer,
     pub lexicon: Lexicon,
     pub bigrams: Option<Bigrams>,
+    /// The error-detection head over the model's encoder.
+    pub detector: Option<Detector>,
     /// The built-in table of real misspellings (not stored per package).
     pub misspellings: MisspellingTable,
     pub settings: Settings,
@@ -52,6 +60,9 @@ pub struct PackageSources {
     pub lexicon: PathBuf,
     /// Word-pair counts, as `BigramCounter::save` writes them.
     pub bigrams: Option<PathBuf>,
+    /// A checkpoint of `typofix train detect` whose detection head to
+    /// include; it must have been trained over this `mlm`'s encoder.
+    pub detector: Option<PathBuf>,
     pub settings: Settings,
     /// Precision of the stored weights.
     pub dtype: DType,
@@ -83,6 +94,7 @@ impl ModelPackage {
         };
         let settings = optional(SETTINGS_FILE)?;
         let bigrams = optional(BIGRAMS_FILE)?;
+        let detector = optional(DETECTOR_FILE)?;
         let (config, weights, tokenizer, lexicon) = (
             read(CONFIG_FILE)?,
             read(WEIGHTS_FILE)?,
@@ -96,6 +108,7 @@ impl ModelPackage {
             tokenizer: &tokenizer,
             lexicon: &lexicon,
             bigrams: bigrams.as_deref(),
+            detector: detector.as_deref(),
             settings: settings.as_deref(),
         })
     }
@@ -154,8 +167,25 @@ impl ModelPackage {
             })?;
         }
 
+        let detector = match &sources.detector {
+            Some(dir) => Some(detector_tensors(dir, &checkpoint)?),
+            None => None,
+        };
+
         std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        Checkpoint::save(out, &checkpoint.config, &checkpoint.tensors, sources.dtype)?;
+        // A detection run's checkpoint carries the head too; it goes to
+        // its own file, so the language model stays a plain checkpoint.
+        let language_model: HashMap<String, Tensor> = checkpoint
+            .tensors
+            .iter()
+            .filter(|(name, _)| !is_detector(name))
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect();
+        Checkpoint::save(out, &checkpoint.config, &language_model, sources.dtype)?;
+        match detector {
+            Some(tensors) => save_tensors(&out.join(DETECTOR_FILE), &tensors, sources.dtype)?,
+            None => remove_if_present(&out.join(DETECTOR_FILE))?,
+        }
         let copy = |from: &Path, name: &str| -> Result<(), Error> {
             std::fs::copy(from, out.join(name))
                 .map(drop)
@@ -166,12 +196,7 @@ impl ModelPackage {
         match &sources.bigrams {
             Some(from) => copy(from, BIGRAMS_FILE)?,
             // An older package's word pairs would not match the new lexicon.
-            None => match std::fs::remove_file(out.join(BIGRAMS_FILE)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io(&out.join(BIGRAMS_FILE), e))
-                }
-                _ => {}
-            },
+            None => remove_if_present(&out.join(BIGRAMS_FILE))?,
         }
         sources.settings.save(&out.join(SETTINGS_FILE))?;
         ModelPackage::read(out)
@@ -201,14 +226,83 @@ impl ModelPackage {
             Some(bytes) => Settings::parse(bytes, &path(SETTINGS_FILE))?,
             None => Settings::default(),
         };
+        let detector = match files.detector {
+            Some(bytes) => Some(Detector::from_safetensors(
+                &checkpoint.config,
+                bytes,
+                &path(DETECTOR_FILE),
+            )?),
+            None => None,
+        };
         Ok(ModelPackage {
             checkpoint,
             tokenizer,
             lexicon,
             bigrams,
+            detector,
             misspellings: MisspellingTable::builtin(),
             settings,
         })
+    }
+}
+
+fn is_detector(name: &str) -> bool {
+    name.strip_prefix(DETECTOR_PREFIX)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The detection head's tensors from a `typofix train detect` checkpoint,
+/// checked against the language model they will sit beside.
+fn detector_tensors(dir: &Path, lm: &Checkpoint) -> Result<HashMap<String, Tensor>, Error> {
+    let weights = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
+    let all = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| {
+        Error::InvalidModel {
+            path: weights.clone(),
+            reason: format!(
+                "not a readable safetensors file ({e}); it may be truncated or corrupt"
+            ),
+        }
+    })?;
+    let head: HashMap<String, Tensor> = all.into_iter().filter(|(n, _)| is_detector(n)).collect();
+    if head.is_empty() {
+        return Err(Error::InvalidModel {
+            path: weights,
+            reason: "holds no detection head: give a checkpoint of `typofix train detect`".into(),
+        });
+    }
+    // The same shape checks as at load, before anything is written.
+    let named: Vec<(&String, &Tensor)> = head.iter().collect();
+    let serialised = safetensors::serialize(named, None).map_err(|e| Error::InvalidModel {
+        path: weights.clone(),
+        reason: format!("cannot serialise the detection head: {e}"),
+    })?;
+    Detector::from_safetensors(&lm.config, &serialised, &weights)?;
+    Ok(head)
+}
+
+fn save_tensors(path: &Path, tensors: &HashMap<String, Tensor>, dtype: DType) -> Result<(), Error> {
+    let mut named: Vec<(&String, Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| Ok((n, t.to_dtype(dtype)?.contiguous()?)))
+        .collect::<candle_core::Result<_>>()?;
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let bytes =
+        safetensors::serialize(named.iter().map(|(n, t)| (n.as_str(), t)), None).map_err(|e| {
+            Error::InvalidModel {
+                path: path.to_owned(),
+                reason: format!("cannot serialise the weights: {e}"),
+            }
+        })?;
+    let mut file = AtomicFile::create(path)?;
+    std::io::Write::write_all(&mut file, &bytes).map_err(|e| Error::io(path, e))?;
+    file.commit()
+}
+
+fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
     }
 }
 
@@ -245,6 +339,7 @@ fn builtin_files() -> Files<'static> {
         tokenizer: model_file!("tokenizer.json"),
         lexicon: model_file!("lexicon.tsv.gz"),
         bigrams: Some(model_file!("bigrams.tsv.gz")),
+        detector: Some(model_file!("detector.safetensors")),
         settings: Some(model_file!("corrector.json")),
     }
 }
@@ -257,6 +352,7 @@ struct Files<'a> {
     tokenizer: &'a [u8],
     lexicon: &'a [u8],
     bigrams: Option<&'a [u8]>,
+    detector: Option<&'a [u8]>,
     settings: Option<&'a [u8]>,
 }
 

@@ -176,6 +176,7 @@ fn a_missing_or_damaged_model_is_a_clear_error() {
         "config.json",
         "tokenizer.json",
         "lexicon.tsv.gz",
+        "bigrams.tsv.gz",
         "corrector.json",
     ] {
         std::fs::copy(format!("{shipped}/{name}"), model.join(name)).unwrap();
@@ -188,6 +189,34 @@ fn a_missing_or_damaged_model_is_a_clear_error() {
     .unwrap();
     let err = Corrector::load(&model).unwrap_err().to_string();
     assert!(err.contains("model.safetensors"), "{err}");
+
+    // So does a damaged detection head, although the head is optional.
+    std::fs::write(model.join("model.safetensors"), &weights).unwrap();
+    let head = std::fs::read(format!("{shipped}/detector.safetensors")).unwrap();
+    std::fs::write(
+        model.join("detector.safetensors"),
+        &head[..head.len() - 100],
+    )
+    .unwrap();
+    let err = Corrector::load(&model).unwrap_err().to_string();
+    assert!(err.contains("detector.safetensors"), "{err}");
+    std::fs::remove_file(model.join("detector.safetensors")).unwrap();
+    let without_head = Corrector::load(&model).unwrap();
+    assert_eq!(without_head.fix("teh cat").unwrap().text, "the cat");
+}
+
+#[test]
+fn the_shipped_model_screens_with_its_detection_head() {
+    let package = typofix::package::ModelPackage::builtin().unwrap();
+    assert!(
+        package.detector.is_some(),
+        "detector.safetensors is embedded"
+    );
+    let settings = corrector().settings();
+    assert!(
+        settings.detect_keep > 0.0 && settings.detect_flag < 1.0,
+        "{settings:?}"
+    );
 }
 
 proptest! {

@@ -230,7 +230,7 @@ impl Write for Output {
 }
 
 /// `train.jsonl` → `train.valid.jsonl`.
-fn valid_path(out: &Path) -> PathBuf {
+pub(super) fn valid_path(out: &Path) -> PathBuf {
     let stem = out.file_stem().unwrap_or_default().to_string_lossy();
     let name = match out.extension() {
         Some(ext) => format!("{stem}.valid.{}", ext.to_string_lossy()),

@@ -41,6 +41,10 @@ pub struct PackageArgs {
     /// Word-pair counts from `typofix data build-lexicon --bigrams`.
     #[arg(long)]
     bigrams: Option<PathBuf>,
+    /// The error-detection head: a checkpoint of `typofix train detect`
+    /// trained over this --mlm's encoder.
+    #[arg(long)]
+    detector: Option<PathBuf>,
     /// Generated data (`typofix data generate`) to estimate the error model
     /// from [default: the rates of the built-in generator].
     #[arg(long)]
@@ -293,6 +297,7 @@ fn run_package(args: PackageArgs) -> Result<()> {
         mlm: args.mlm.clone(),
         lexicon: args.lexicon.clone(),
         bigrams: args.bigrams.clone(),
+        detector: args.detector.clone(),
         settings,
         dtype: super::dtype(&args.dtype),
     };

@@ -3,14 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use candle_nn::VarMap;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use typofix::model::{Checkpoint, Config};
+use typofix::model::{Checkpoint, Config, Detector, DETECTOR_PREFIX};
 use typofix::tokenizer::{Normalisation, Tokenizer};
 use typofix_train::build;
 use typofix_train::train::{
-    init_model, latest_checkpoint, Decay, Event, MlmData, MlmDataOptions, MlmTask, Schedule, Task,
-    TrainOptions, Trainer, CHECKPOINTS_DIR, FINAL_DIR, METRICS_FILE,
+    init_model, init_weights, latest_checkpoint, Decay, DetectData, DetectTask, Event, MlmData,
+    MlmDataOptions, MlmTask, Schedule, Task, TrainOptions, Trainer, CHECKPOINTS_DIR, FINAL_DIR,
+    METRICS_FILE,
 };
 
 use super::{CorpusArgs, ModelShapeArgs};
@@ -22,6 +24,9 @@ pub enum TrainCommand {
     /// Masked-language-model training: pretraining from scratch, or
     /// continued training of a checkpoint (--init).
     Mlm(Box<MlmArgs>),
+    /// Train the error-detection head over a model's frozen encoder, on
+    /// `typofix data` pairs.
+    Detect(Box<DetectArgs>),
 }
 
 #[derive(Args)]
@@ -44,12 +49,6 @@ pub struct TokenizerArgs {
 pub struct MlmArgs {
     #[command(flatten)]
     corpus: CorpusArgs,
-    /// Output directory: metrics.jsonl, checkpoints/ and the final model/.
-    #[arg(long, short)]
-    out: PathBuf,
-    /// Continue from the newest checkpoint in --out.
-    #[arg(long)]
-    resume: bool,
     /// Start from this checkpoint (ours or Hugging Face's) instead of from scratch.
     #[arg(long)]
     init: Option<PathBuf>,
@@ -70,6 +69,46 @@ pub struct MlmArgs {
     /// Longest sequence in tokens ([CLS] and [SEP] included).
     #[arg(long, default_value_t = 64)]
     seq_len: usize,
+    /// Sentences to read from the corpus.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_sentences: usize,
+    #[arg(long, default_value_t = 0.01)]
+    valid_fraction: f64,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    /// The model whose encoder the head reads: a model directory (such as
+    /// one `typofix model package` wrote) or a training checkpoint.
+    #[arg(long)]
+    init: PathBuf,
+    /// Training pairs, as `typofix data` writes them (JSONL).
+    #[arg(long)]
+    pairs: PathBuf,
+    /// Validation pairs [default: PAIRS with `.valid` before the extension].
+    #[arg(long)]
+    valid: Option<PathBuf>,
+    /// Longest sequence in tokens ([CLS] and [SEP] included).
+    #[arg(long, default_value_t = 64)]
+    seq_len: usize,
+    /// Examples to read from each file.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_examples: usize,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How a training run goes, whatever its task.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Output directory: metrics.jsonl, checkpoints/ and the final model/.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Continue from the newest checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
     /// Optimiser steps [default: one epoch].
     #[arg(long)]
     steps: Option<u64>,
@@ -105,11 +144,6 @@ pub struct MlmArgs {
     checkpoint_every: u64,
     #[arg(long, default_value_t = 2)]
     keep_checkpoints: usize,
-    /// Sentences to read from the corpus.
-    #[arg(long, default_value_t = 1_000_000)]
-    max_sentences: usize,
-    #[arg(long, default_value_t = 0.01)]
-    valid_fraction: f64,
     /// cpu, or cuda / metal in builds with those features.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -117,10 +151,54 @@ pub struct MlmArgs {
     threads: Option<usize>,
 }
 
+impl RunArgs {
+    /// Sets the threads and opens the device; refuses to overwrite a run
+    /// unless resuming it. Returns the checkpoint to resume from, if any.
+    fn start(&self) -> Result<(candle_core::Device, Option<PathBuf>)> {
+        super::set_threads(self.threads)?;
+        let device = device(&self.device)?;
+        let resuming = latest_checkpoint(&self.out)?;
+        if resuming.is_some() && !self.resume {
+            bail!(
+                "{} already holds a training run; pass --resume to continue it, or choose another --out",
+                self.out.display()
+            );
+        }
+        std::fs::create_dir_all(&self.out)
+            .with_context(|| format!("cannot create {}", self.out.display()))?;
+        Ok((device, resuming))
+    }
+
+    fn options(&self, task: &dyn Task) -> TrainOptions {
+        let steps = self.steps.unwrap_or_else(|| {
+            ((task.batches_per_epoch() as f64 * self.epochs) / self.grad_accum.max(1) as f64).ceil()
+                as u64
+        });
+        TrainOptions {
+            steps,
+            grad_accum: self.grad_accum,
+            schedule: Schedule {
+                peak: self.lr,
+                warmup_steps: (self.warmup * steps as f64).round() as u64,
+                total_steps: steps,
+                decay: self.schedule,
+            },
+            weight_decay: self.weight_decay,
+            clip: self.clip,
+            seed: self.seed,
+            log_every: self.log_every,
+            eval_every: self.eval_every,
+            checkpoint_every: self.checkpoint_every,
+            keep_checkpoints: self.keep_checkpoints,
+        }
+    }
+}
+
 pub fn run(cmd: TrainCommand) -> Result<()> {
     match cmd {
         TrainCommand::Tokenizer(args) => run_tokenizer(args),
         TrainCommand::Mlm(args) => run_mlm(*args),
+        TrainCommand::Detect(args) => run_detect(*args),
     }
 }
 
@@ -173,27 +251,17 @@ fn device(name: &str) -> Result<candle_core::Device> {
 }
 
 fn run_mlm(args: MlmArgs) -> Result<()> {
-    super::set_threads(args.threads)?;
-    let device = device(&args.device)?;
-    let resuming = latest_checkpoint(&args.out)?;
-    if resuming.is_some() && !args.resume {
-        bail!(
-            "{} already holds a training run; pass --resume to continue it, or choose another --out",
-            args.out.display()
-        );
-    }
+    let (device, resuming) = args.run.start()?;
     if args.freeze_encoder && args.init.is_none() && resuming.is_none() {
         bail!("--freeze-encoder trains the head of an existing model: give it with --init");
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
 
     // Tokenizer and model: from the run's own checkpoint when resuming, from
     // --init when fine-tuning, else new.
-    let tokenizer_dir = args.out.join("tokenizer");
+    let tokenizer_dir = args.run.out.join("tokenizer");
     let (tokenizer, config, varmap) = if let Some(dir) = &resuming {
         let config = typofix::model::read_config(&dir.join("config.json"))?;
-        let varmap = init_model(&config, args.seed, &device)?;
+        let varmap = init_model(&config, args.run.seed, &device)?;
         (Tokenizer::load(dir)?, config, varmap)
     } else if let Some(init) = &args.init {
         let checkpoint = Checkpoint::load(init, &device)?;
@@ -221,7 +289,7 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
         config.vocab_size = tokenizer.vocab_size();
         config.pad_token_id = tokenizer.pad_id;
         config.validate().map_err(anyhow::Error::msg)?;
-        let varmap = init_model(&config, args.seed, &device)?;
+        let varmap = init_model(&config, args.run.seed, &device)?;
         (tokenizer, config, varmap)
     };
     if tokenizer.vocab_size() > config.vocab_size {
@@ -251,43 +319,82 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
         data,
         &tokenizer,
         config.vocab_size,
-        args.batch_size,
-        args.seed,
+        args.run.batch_size,
+        args.run.seed,
         args.freeze_encoder,
         device,
     );
-    let steps = args.steps.unwrap_or_else(|| {
-        ((task.batches_per_epoch() as f64 * args.epochs) / args.grad_accum.max(1) as f64).ceil()
-            as u64
-    });
-    let options = TrainOptions {
-        steps,
-        grad_accum: args.grad_accum,
-        schedule: Schedule {
-            peak: args.lr,
-            warmup_steps: (args.warmup * steps as f64).round() as u64,
-            total_steps: steps,
-            decay: args.schedule,
-        },
-        weight_decay: args.weight_decay,
-        clip: args.clip,
-        seed: args.seed,
-        log_every: args.log_every,
-        eval_every: args.eval_every,
-        checkpoint_every: args.checkpoint_every,
-        keep_checkpoints: args.keep_checkpoints,
-    };
     let freeze = args.freeze_encoder;
-    let mut trainer = Trainer::new(
-        &args.out,
+    let trainable = move |name: &str| !freeze || !name.starts_with("distilbert.");
+    train(
+        &args.run,
+        &task,
         config,
         &varmap,
         tokenizer,
-        options,
-        move |name: &str| !freeze || !name.starts_with("distilbert."),
-    )?;
+        trainable,
+        "masked-token",
+    )
+}
+
+fn run_detect(args: DetectArgs) -> Result<()> {
+    let (device, _) = args.run.start()?;
+    let checkpoint = Checkpoint::load(&args.init, &device).with_context(|| {
+        format!(
+            "cannot read the model to train a detector on ({})",
+            args.init.display()
+        )
+    })?;
+    let tokenizer = Tokenizer::load(&args.init)?;
+    let config = checkpoint.config.clone();
+    // A run resumed from its checkpoint takes the head from there; the
+    // encoder is frozen, so --init gives the same one either way.
+    let varmap = checkpoint.into_varmap()?;
+    let vb = candle_nn::VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &device);
+    let detector = Detector::load(vb.pp(DETECTOR_PREFIX), &config)?;
+    let is_head = |name: &str| name.starts_with(DETECTOR_PREFIX);
+    init_weights(&varmap, &config, args.run.seed, is_head)?;
+
+    let valid = args
+        .valid
+        .clone()
+        .unwrap_or_else(|| super::data::valid_path(&args.pairs));
+    let seq_len = args.seq_len.min(config.max_position_embeddings);
+    let data = DetectData::from_pairs(&args.pairs, &valid, &tokenizer, seq_len, args.max_examples)?;
+    eprintln!(
+        "{} training and {} validation sentences",
+        data.train.len(),
+        data.valid.len()
+    );
+    let task = DetectTask::new(
+        data,
+        detector,
+        &tokenizer,
+        args.run.batch_size,
+        args.run.seed,
+        device,
+    );
+    train(
+        &args.run, &task, config, &varmap, tokenizer, is_head, "token",
+    )
+}
+
+/// Runs `task` to the end with a progress bar; `metric` names what the
+/// validation accuracy counts.
+fn train(
+    run: &RunArgs,
+    task: &dyn Task,
+    config: Config,
+    varmap: &VarMap,
+    tokenizer: Tokenizer,
+    trainable: impl Fn(&str) -> bool,
+    metric: &str,
+) -> Result<()> {
+    let options = run.options(task);
+    let steps = options.steps;
+    let mut trainer = Trainer::new(&run.out, config, varmap, tokenizer, options, trainable)?;
     if let Some(step) = trainer.resume()? {
-        eprintln!("resuming {} from step {step}", args.out.display());
+        eprintln!("resuming {} from step {step}", run.out.display());
     }
 
     let bar = ProgressBar::new(steps).with_style(
@@ -295,7 +402,7 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
             .expect("valid template"),
     );
     bar.set_position(trainer.step());
-    trainer.run(&task, &mut |event| match event {
+    trainer.run(task, &mut |event| match event {
         Event::Resumed { .. } => {}
         Event::Step(log) => {
             bar.set_position(log.step);
@@ -305,15 +412,18 @@ fn run_mlm(args: MlmArgs) -> Result<()> {
             ));
         }
         Event::Eval(log) => bar.println(format!(
-            "step {}: validation loss {:.4}, masked-token accuracy {:.2}%",
+            "step {}: validation loss {:.4}, {metric} accuracy {:.2}%{}",
             log.step,
             log.valid_loss,
-            100.0 * log.valid_accuracy
+            100.0 * log.valid_accuracy,
+            log.valid_f1
+                .map(|f1| format!(", F1 {:.2}%", 100.0 * f1))
+                .unwrap_or_default()
         )),
         Event::Checkpoint { path, .. } => bar.println(format!("checkpoint {}", path.display())),
     })?;
     bar.finish_and_clear();
-    report_done(&args.out)
+    report_done(&run.out)
 }
 
 fn report_done(out: &Path) -> Result<()> {

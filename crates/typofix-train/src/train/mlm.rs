@@ -322,6 +322,7 @@ impl Task for MlmTask {
             loss: loss_sum / count.max(1) as f64,
             accuracy: correct as f64 / count.max(1) as f64,
             predictions: count,
+            f1: None,
         })
     }
 }

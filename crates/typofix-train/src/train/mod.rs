@@ -7,11 +7,13 @@
 //! killed and resumed from its last checkpoint computes the very same losses
 //! as one that never stopped.
 
+mod detect;
 mod mlm;
 mod optimizer;
 mod schedule;
 mod state;
 
+pub use detect::{DetectData, DetectTask};
 pub use mlm::{MlmData, MlmDataOptions, MlmTask};
 pub use optimizer::{clip_grad_norm, decays, AdamW, AdamWConfig};
 pub use schedule::{Decay, Schedule};
@@ -60,6 +62,8 @@ pub struct Validation {
     pub loss: f64,
     pub accuracy: f64,
     pub predictions: usize,
+    /// F1 of the positive class, for tasks that detect something.
+    pub f1: Option<f64>,
 }
 
 /// How to train.
@@ -98,6 +102,8 @@ pub struct EvalLog {
     pub step: u64,
     pub valid_loss: f64,
     pub valid_accuracy: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_f1: Option<f64>,
 }
 
 /// What the loop reports as it goes.
@@ -115,11 +121,24 @@ pub fn init_model(config: &Config, seed: u64, device: &Device) -> Result<VarMap,
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
     DistilBertForMaskedLM::load(vb, config)?;
+    init_weights(&varmap, config, seed, |_| true)?;
+    Ok(varmap)
+}
+
+/// Re-initialises the variables of `varmap` that `which` names, as
+/// [`init_model`] does, from `seed`: candle's own initialisers draw from an
+/// unseeded generator, which would make runs irreproducible.
+pub fn init_weights(
+    varmap: &VarMap,
+    config: &Config,
+    seed: u64,
+    which: impl Fn(&str) -> bool,
+) -> Result<(), Error> {
     let normal = Normal::new(0.0f32, config.initializer_range as f32)
         .map_err(|e| Error::InvalidArgument(format!("bad initializer_range: {e}")))?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let data = varmap.data().lock().expect("not poisoned");
-    let mut names: Vec<&String> = data.keys().collect();
+    let mut names: Vec<&String> = data.keys().filter(|n| which(n)).collect();
     names.sort();
     for name in names {
         let var = &data[name];
@@ -135,12 +154,11 @@ pub fn init_model(config: &Config, seed: u64, device: &Device) -> Result<VarMap,
                 let pad = config.pad_token_id as usize * config.dim;
                 values[pad..pad + config.dim].fill(0.0);
             }
-            Tensor::from_vec(values, var.shape(), device)?
+            Tensor::from_vec(values, var.shape(), var.device())?
         };
         var.set(&value)?;
     }
-    drop(data);
-    Ok(varmap)
+    Ok(())
 }
 
 /// A training run writing into one output directory.
@@ -295,6 +313,7 @@ impl Trainer {
                     step: self.step,
                     valid_loss: v.loss,
                     valid_accuracy: v.accuracy,
+                    valid_f1: v.f1,
                 };
                 write_line(&mut metrics, &metrics_path, &log)?;
                 observer(Event::Eval(&log));

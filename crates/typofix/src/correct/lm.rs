@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use candle_core::{Tensor, D};
 
-use crate::model::MaskedLm;
+use crate::model::{Detector, MaskedLm, Pass};
 use crate::tokenizer::Tokenizer;
 use crate::Error;
 
@@ -49,11 +49,23 @@ pub struct Query<'a> {
 /// there.
 pub type Probe = (usize, Vec<u32>);
 
-/// The masked language model and its tokenizer.
+/// The masked language model and its tokenizer, and the detection head
+/// over its encoder when the model has one.
 #[derive(Debug, Clone)]
 pub struct Scorer {
     model: MaskedLm,
     tokenizer: Tokenizer,
+    detector: Option<Detector>,
+}
+
+/// What one unmasked pass says about a sentence.
+#[derive(Debug, Clone, Default)]
+pub struct Unmasked {
+    /// For each probe, the log-probability of each of its ids.
+    pub probes: Vec<Vec<f32>>,
+    /// For each token, the probability that it is part of an error; empty
+    /// without a detection head.
+    pub wrong: Vec<f32>,
 }
 
 struct Input {
@@ -68,8 +80,16 @@ struct Input {
 const BATCH: usize = 48;
 
 impl Scorer {
-    pub fn new(model: MaskedLm, tokenizer: Tokenizer) -> Scorer {
-        Scorer { model, tokenizer }
+    pub fn new(model: MaskedLm, tokenizer: Tokenizer, detector: Option<Detector>) -> Scorer {
+        Scorer {
+            model,
+            tokenizer,
+            detector,
+        }
+    }
+
+    pub fn detects(&self) -> bool {
+        self.detector.is_some()
     }
 
     pub fn model(&self) -> &MaskedLm {
@@ -158,16 +178,18 @@ impl Scorer {
 
     /// A cheap first look at many sentences, one input each, unmasked: for
     /// each sentence's probes (token position, ids), the log-probability of
-    /// each id there. `None` for a sentence too long for one input.
+    /// each id there, and with a detection head, how likely each token is
+    /// to be wrong. `None` for a sentence too long for one input, or with
+    /// nothing to look at.
     pub fn unmasked(
         &self,
         sentences: &[(&[u32], Vec<Probe>)],
-    ) -> Result<Vec<Option<Vec<Vec<f32>>>>, Error> {
+    ) -> Result<Vec<Option<Unmasked>>, Error> {
         let max_len = self.model.config().max_position_embeddings;
-        let mut out: Vec<Option<Vec<Vec<f32>>>> = vec![None; sentences.len()];
+        let mut out: Vec<Option<Unmasked>> = vec![None; sentences.len()];
         let mut inputs: Vec<(usize, Input)> = Vec::new();
         for (n, (tokens, probes)) in sentences.iter().enumerate() {
-            if tokens.len() + 2 > max_len || probes.is_empty() {
+            if tokens.len() + 2 > max_len || (probes.is_empty() && !self.detects()) {
                 continue;
             }
             let mut ids = Vec::with_capacity(tokens.len() + 2);
@@ -190,16 +212,20 @@ impl Scorer {
                 .iter()
                 .map(|&(n, _)| sentences[n].1.iter().map(|(p, _)| p + 1).collect())
                 .collect();
-            let rows = self.log_probs_at(&batch, &positions)?;
-            for ((n, _), rows) in chunk.iter().zip(rows) {
+            let (rows, wrong) = self.read_batch(&batch, &positions)?;
+            for (((n, input), rows), wrong) in chunk.iter().zip(rows).zip(wrong) {
                 let probes = &sentences[*n].1;
-                out[*n] = Some(
-                    probes
+                out[*n] = Some(Unmasked {
+                    probes: probes
                         .iter()
                         .zip(rows)
                         .map(|((_, ids), row)| ids.iter().map(|&id| row[id as usize]).collect())
                         .collect(),
-                );
+                    // Without [CLS] and [SEP].
+                    wrong: wrong
+                        .map(|w| w[1..input.ids.len() - 1].to_vec())
+                        .unwrap_or_default(),
+                });
             }
         }
         Ok(out)
@@ -262,6 +288,33 @@ impl Scorer {
         inputs: &[&Input],
         positions: &[Vec<usize>],
     ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
+        let (hidden, width) = self.hidden(inputs)?;
+        self.rows_at(&hidden, width, positions)
+    }
+
+    /// Runs a batch unmasked: the log-softmax rows at `positions`, and the
+    /// detection head's probability at every token (padding included).
+    #[allow(clippy::type_complexity)]
+    fn read_batch(
+        &self,
+        inputs: &[&Input],
+        positions: &[Vec<usize>],
+    ) -> Result<(Vec<Vec<Vec<f32>>>, Vec<Option<Vec<f32>>>), Error> {
+        let (hidden, width) = self.hidden(inputs)?;
+        let rows = self.rows_at(&hidden, width, positions)?;
+        let wrong = match &self.detector {
+            Some(head) => candle_nn::ops::sigmoid(&head.forward(&hidden, Pass::Infer)?)?
+                .to_vec2::<f32>()?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => vec![None; inputs.len()],
+        };
+        Ok((rows, wrong))
+    }
+
+    /// The last hidden states of a padded batch, and its width.
+    fn hidden(&self, inputs: &[&Input]) -> Result<(Tensor, usize), Error> {
         let device = self.model.device();
         let width = inputs.iter().map(|i| i.ids.len()).max().unwrap_or(0);
         let mut ids = Vec::with_capacity(inputs.len() * width);
@@ -276,12 +329,24 @@ impl Scorer {
         let shape = (inputs.len(), width);
         let ids = Tensor::from_vec(ids, shape, device)?;
         let mask = Tensor::from_vec(mask, shape, device)?;
-        let hidden = self.model.hidden_states(&ids, &mask)?;
-        let flat = hidden.flatten_to(1)?;
+        Ok((self.model.hidden_states(&ids, &mask)?, width))
+    }
 
+    /// The MLM head's log-softmax rows at `positions` of each input.
+    fn rows_at(
+        &self,
+        hidden: &Tensor,
+        width: usize,
+        positions: &[Vec<usize>],
+    ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
+        let device = self.model.device();
+        let flat = hidden.flatten_to(1)?;
         let mut rows: Vec<u32> = Vec::new();
         for (n, at) in positions.iter().enumerate() {
             rows.extend(at.iter().map(|&p| (n * width + p) as u32));
+        }
+        if rows.is_empty() {
+            return Ok(vec![Vec::new(); positions.len()]);
         }
         let picked = flat.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
         let logits = self.model.mlm_logits(&picked)?;

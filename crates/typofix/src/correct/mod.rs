@@ -141,7 +141,7 @@ impl Corrector {
         let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::Standard)?;
         Ok(Corrector {
             checkpoint: parts.checkpoint,
-            scorer: Scorer::new(model, parts.tokenizer),
+            scorer: Scorer::new(model, parts.tokenizer, parts.detector),
             lexicon,
             index,
             phonetic,
@@ -271,7 +271,9 @@ impl Corrector {
                 continue;
             }
             let slots = self.slots(texts[s.text], &s.units, options);
-            if slots.is_empty() {
+            // With a detection head, a sentence without suspects still gets
+            // its unmasked look: the head may flag a real-word slip.
+            if slots.is_empty() && !self.scorer.detects() {
                 s.done = true;
                 continue;
             }
@@ -281,7 +283,21 @@ impl Corrector {
         if work.is_empty() {
             return Ok(());
         }
-        self.screen(&mut work)?;
+        let wrong = self.screen(&mut work)?;
+        for ((n, _, slots), wrong) in work.iter_mut().zip(wrong) {
+            let Some(wrong) = wrong else { continue };
+            let s = &sentences[*n];
+            let flagged = self.flagged_slots(texts[s.text], &s.units, &wrong, slots, options);
+            slots.extend(self.tokenise_slots(flagged)?);
+            for slot in slots.iter_mut() {
+                slot.wrong = Some(
+                    wrong[slot.units.clone()]
+                        .iter()
+                        .copied()
+                        .fold(0.0, f32::max),
+                );
+            }
+        }
         let decisions = self.decide(&work)?;
         for ((n, _, slots), decisions) in work.into_iter().zip(decisions) {
             let s = &mut sentences[n];

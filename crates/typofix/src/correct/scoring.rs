@@ -62,6 +62,7 @@ impl Corrector {
                 } else {
                     unchanged - self.settings.unknown_penalty / slot.original.len() as f64
                 };
+                let prior = prior - self.detection_evidence(slot) / slot.original.len() as f64;
                 let lm = self.with_piece_bonus(slot, lm);
                 let lm = self.with_bigrams(slot, lm);
                 if let Some(d) = decision(n, slot, &lm, prior) {
@@ -73,11 +74,13 @@ impl Corrector {
         Ok(out)
     }
 
-    /// Drops the confusion-only slots whose alternatives the unmasked
-    /// sentence rates far below the word as written: most uses of `to`,
-    /// `by` or `were` are right, and this keeps them from costing a masked
-    /// input each.
-    pub(super) fn screen(&self, work: &mut [Work]) -> Result<(), Error> {
+    /// One unmasked pass per sentence. It drops the confusion-only slots
+    /// whose alternatives the sentence rates far below the word as written
+    /// (most uses of `to`, `by` or `were` are right, and this keeps them from
+    /// costing a masked input each), and with a detection head also those
+    /// the head finds unlikely to be wrong. Returns, with a head, how likely
+    /// each unit of each sentence is to be wrong.
+    pub(super) fn screen(&self, work: &mut [Work]) -> Result<Vec<Option<Vec<f32>>>, Error> {
         let mut probes = Vec::with_capacity(work.len());
         for (_, tokens, slots) in work.iter() {
             let mut mine = Vec::new();
@@ -92,23 +95,50 @@ impl Corrector {
             }
             probes.push((tokens.ids.as_slice(), mine));
         }
-        let scores = self.scorer.unmasked(&probes)?;
+        let looks = self.scorer.unmasked(&probes)?;
         drop(probes);
-        for ((_, _, slots), scores) in work.iter_mut().zip(scores) {
-            let Some(scores) = scores else { continue };
-            let mut scores = scores.into_iter();
+        let mut out = Vec::with_capacity(work.len());
+        for ((_, tokens, slots), look) in work.iter_mut().zip(looks) {
+            let Some(look) = look else {
+                out.push(None);
+                continue;
+            };
+            // A unit is as wrong as its most suspect piece.
+            let wrong: Option<Vec<f32>> = (!look.wrong.is_empty()).then(|| {
+                tokens
+                    .of_unit
+                    .iter()
+                    .map(|r| look.wrong[r.clone()].iter().copied().fold(0.0, f32::max))
+                    .collect()
+            });
+            let mut scores = look.probes.into_iter();
             slots.retain(|slot| {
                 if !slot.confusion_only {
                     return true;
                 }
                 let lp = scores.next().unwrap_or_default();
                 let best = lp.iter().skip(1).copied().fold(f32::NEG_INFINITY, f32::max);
-                lp.first().is_none_or(|&original| {
+                let fits = lp.first().is_none_or(|&original| {
                     f64::from(best - original) > self.settings.screen_margin
-                })
+                });
+                let suspect = wrong
+                    .as_ref()
+                    .is_none_or(|w| f64::from(w[slot.units.start]) >= self.settings.detect_keep);
+                fits && suspect
             });
+            out.push(wrong);
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The head's log-odds that the slot's original is wrong, weighted by
+    /// [`Settings::detect_weight`](super::Settings); 0 without a head.
+    fn detection_evidence(&self, slot: &Slot) -> f64 {
+        slot.wrong.map_or(0.0, |p| {
+            // Bounded, so that one confident head cannot overrule the rest.
+            let p = f64::from(p).clamp(1e-3, 1.0 - 1e-3);
+            self.settings.detect_weight * (p / (1.0 - p)).ln()
+        })
     }
 
     /// Adds [`Settings::piece_bonus`](super::Settings) per extra word piece

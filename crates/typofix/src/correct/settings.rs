@@ -47,6 +47,18 @@ pub struct Settings {
     /// piece by piece, by the chain rule, rather than all pieces masked
     /// at once: see `lm.rs`.
     pub chain_rule: bool,
+    /// With a detection head: a confusion-only slot is scored in context
+    /// only when the head gives its word at least this probability of being
+    /// wrong (0: the head does not screen).
+    pub detect_keep: f64,
+    /// With a detection head: a known word that the head gives more than
+    /// this probability of being wrong gets spelling candidates, like a rare
+    /// word (1: never). This is how real-word slips outside the confusion
+    /// sets (form for from) are found.
+    pub detect_flag: f64,
+    /// With a detection head: weight of its log-odds that the original is
+    /// wrong, taken from the original's prior (0: the head does not vote).
+    pub detect_weight: f64,
     pub channel: ChannelModel,
 }
 
@@ -64,6 +76,9 @@ impl Default for Settings {
             bigram_weight: 1.0,
             piece_bonus: 0.0,
             chain_rule: true,
+            detect_keep: 0.0,
+            detect_flag: 1.0,
+            detect_weight: 0.0,
             channel: ChannelModel::default(),
         }
     }

@@ -46,46 +46,88 @@ pub(super) struct Slot {
     /// once per pass by [`Corrector::tokenise_slots`].
     pub fills: Vec<Vec<u32>>,
     pub candidates: Vec<Candidate>,
+    /// The detection head's probability that the slot's words are wrong
+    /// (its most suspect word), once the unmasked pass has run.
+    pub wrong: Option<f32>,
+}
+
+impl Slot {
+    /// A slot for the one word `units[i]`, lower-cased as `word`.
+    fn word(
+        units: &[Unit],
+        i: usize,
+        word: String,
+        known: bool,
+        confusion_only: bool,
+        candidates: Vec<Candidate>,
+    ) -> Slot {
+        Slot {
+            left: neighbour(units, i.checked_sub(1)),
+            right: neighbour(units, Some(i + 1)),
+            fills: Vec::new(),
+            wrong: None,
+            units: i..i + 1,
+            known,
+            confusion_only,
+            original: vec![word],
+            candidates,
+        }
+    }
 }
 
 impl Corrector {
-    /// Finds the suspect words and pairs, with their candidates.
-    pub(super) fn slots(&self, text: &str, units: &[Unit], options: &FixOptions) -> Vec<Slot> {
+    /// The words of a sentence that may be corrected, lower-cased, with
+    /// their counts: names, acronyms, allowed and corrected words are `None`.
+    fn open_words(
+        &self,
+        text: &str,
+        units: &[Unit],
+        options: &FixOptions,
+    ) -> Vec<Option<(String, u64)>> {
         let s = &self.settings;
         let first_word = units.iter().position(|u| u.word);
         // A sentence in capitals: its all-capital words are not acronyms.
         let mut words = units.iter().filter(|u| u.word && !u.fixed);
         let shouting = words.clone().count() > 1
             && !words.any(|u| text[u.range.clone()].chars().any(char::is_lowercase));
+        units
+            .iter()
+            .enumerate()
+            .map(|(i, unit)| {
+                if !unit.word || unit.fixed {
+                    return None;
+                }
+                let raw = &text[unit.range.clone()];
+                let word = normalise(raw);
+                if options.allow.contains(&word) {
+                    return None;
+                }
+                let count = self.lexicon.count(&word);
+                let initial = Some(i) == first_word;
+                // Capitalised rare words inside a sentence are names, and
+                // all-capital words are acronyms, unless the whole sentence
+                // is in capitals.
+                let name = match Casing::of(raw) {
+                    Casing::Lower => false,
+                    Casing::Title => !initial && count < s.rare_count,
+                    Casing::Upper => raw.chars().count() > 1 && !shouting,
+                    Casing::Mixed => true,
+                };
+                (!name).then_some((word, count))
+            })
+            .collect()
+    }
+
+    /// Finds the suspect words and pairs, with their candidates.
+    pub(super) fn slots(&self, text: &str, units: &[Unit], options: &FixOptions) -> Vec<Slot> {
+        let s = &self.settings;
         let mut slots = Vec::new();
+        let words = self.open_words(text, units, options);
         // Whether each unit may be corrected, and whether it is suspect.
-        let mut open = vec![false; units.len()];
+        let open: Vec<bool> = words.iter().map(Option::is_some).collect();
         let mut suspect = vec![false; units.len()];
-        for (i, unit) in units.iter().enumerate() {
-            if !unit.word || unit.fixed {
-                continue;
-            }
-            let raw = &text[unit.range.clone()];
-            let word = normalise(raw);
-            if options.allow.contains(&word) {
-                continue;
-            }
-            let count = self.lexicon.count(&word);
-            let casing = Casing::of(raw);
-            let initial = Some(i) == first_word;
-            // Capitalised rare words inside a sentence are names, and
-            // all-capital words are acronyms, unless the whole sentence is
-            // in capitals.
-            let name = match casing {
-                Casing::Lower => false,
-                Casing::Title => !initial && count < s.rare_count,
-                Casing::Upper => raw.chars().count() > 1 && !shouting,
-                Casing::Mixed => true,
-            };
-            if name {
-                continue;
-            }
-            open[i] = true;
+        for (i, word) in words.into_iter().enumerate() {
+            let Some((word, count)) = word else { continue };
             let alternatives = self.confusions.alternatives(&word);
             let rare = count < s.rare_count || self.known.contains_key(&word);
             suspect[i] = rare;
@@ -120,16 +162,7 @@ impl Corrector {
                 }
             }
             if !candidates.is_empty() {
-                slots.push(Slot {
-                    left: neighbour(units, i.checked_sub(1)),
-                    right: neighbour(units, Some(i + 1)),
-                    fills: Vec::new(),
-                    units: i..i + 1,
-                    known: count > 0,
-                    confusion_only: !rare,
-                    original: vec![word],
-                    candidates,
-                });
+                slots.push(Slot::word(units, i, word, count > 0, !rare, candidates));
             }
         }
         for i in 0..units.len().saturating_sub(1) {
@@ -142,6 +175,7 @@ impl Corrector {
                         left: neighbour(units, i.checked_sub(1)),
                         right: neighbour(units, Some(i + 2)),
                         fills: Vec::new(),
+                        wrong: None,
                         units: i..i + 2,
                         known: self.lexicon.contains(&wa) && self.lexicon.contains(&wb),
                         confusion_only: false,
@@ -152,6 +186,40 @@ impl Corrector {
             }
         }
         slots
+    }
+
+    /// Slots for the known words that the detection head finds likely to
+    /// be wrong (`wrong`, per unit) and that no slot of `have` covers yet:
+    /// spelling candidates one edit away, under the known-word margin.
+    pub(super) fn flagged_slots(
+        &self,
+        text: &str,
+        units: &[Unit],
+        wrong: &[f32],
+        have: &[Slot],
+        options: &FixOptions,
+    ) -> Vec<Slot> {
+        let flag = self.settings.detect_flag;
+        let words = self.open_words(text, units, options);
+        let mut out = Vec::new();
+        for (i, word) in words.into_iter().enumerate() {
+            let Some((word, count)) = word else { continue };
+            // Capitalised words that are known are mostly names the head
+            // has not seen.
+            let lower = Casing::of(&text[units[i].range.clone()]) == Casing::Lower;
+            if f64::from(wrong[i]) <= flag || !lower || have.iter().any(|s| s.units == (i..i + 1)) {
+                continue;
+            }
+            // A known word split in two (entreaty → en treaty) is not the
+            // slip the head finds; only respellings are offered.
+            let mut candidates = self.word_candidates(&word, count > 0);
+            candidates.retain(|c| c.words.len() == 1);
+            if candidates.is_empty() {
+                continue;
+            }
+            out.push(Slot::word(units, i, word, count > 0, false, candidates));
+        }
+        out
     }
 }
 

@@ -70,7 +70,7 @@ impl LayerNorm {
     }
 }
 
-fn activate(x: &Tensor, activation: Activation, pass: Pass) -> Result<Tensor> {
+pub(super) fn activate(x: &Tensor, activation: Activation, pass: Pass) -> Result<Tensor> {
     match activation {
         Activation::Gelu if !pass.is_train() && x.device().is_cpu() && x.dtype() == DType::F32 => {
             x.contiguous()?.apply_op1(GeluOp)

@@ -6,6 +6,7 @@ mod ane;
 mod ane_checkpoint;
 mod checkpoint;
 mod config;
+mod detector;
 mod distilbert;
 mod engine;
 mod fill_mask;
@@ -21,6 +22,7 @@ pub use checkpoint::{
     expected_shapes, parse_config, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE,
 };
 pub use config::{Activation, Config, LAYER_NORM_EPS};
+pub use detector::{Detector, DETECTOR_FILE, DETECTOR_PREFIX};
 pub use distilbert::{
     Attention, DistilBertForMaskedLM, DistilBertModel, Embeddings, FeedForward, LayerNorm,
     TransformerBlock,
