@@ -39,7 +39,7 @@ pub use fix::{Edit, Fix};
 use lm::Scorer;
 use phonetic::PhoneticIndex;
 pub use settings::Settings;
-use suspects::{sentence_ranges, units, Unit};
+use suspects::{sentence_ranges, units, windows, Unit};
 pub use symspell::SymSpell;
 
 use crate::confusion::ConfusionSets;
@@ -108,8 +108,11 @@ struct Sentence {
     done: bool,
 }
 
-/// Sentences corrected together; bounds memory on long inputs.
+/// Sentences corrected together, at most, and their words: enough to
+/// fill the model's batches many times over, few enough that the inputs
+/// of one group stay small whatever the text's size.
 const SENTENCES_PER_GROUP: usize = 256;
+const UNITS_PER_GROUP: usize = 2048;
 
 impl Corrector {
     /// Loads a model directory (see [`crate::package`]): `config.json`,
@@ -201,8 +204,10 @@ impl Corrector {
     /// --oracle` measures how often the right reading is among them.
     pub fn candidates(&self, text: &str, options: &FixOptions) -> Vec<Candidates> {
         let mut out = Vec::new();
-        for range in sentence_ranges(text) {
-            let units = units(text, range);
+        for units in sentence_ranges(text)
+            .into_iter()
+            .flat_map(|range| windows(units(text, range)))
+        {
             for slot in self.slots(text, &units, options) {
                 let bytes =
                     units[slot.units.start].range.start..units[slot.units.end - 1].range.end;
@@ -228,20 +233,35 @@ impl Corrector {
         let mut sentences: Vec<Sentence> = Vec::new();
         for (n, text) in texts.iter().enumerate() {
             for range in sentence_ranges(text) {
-                sentences.push(Sentence {
-                    text: n,
-                    units: units(text, range),
-                    edits: Vec::new(),
-                    done: false,
-                });
+                for units in windows(units(text, range)) {
+                    sentences.push(Sentence {
+                        text: n,
+                        units,
+                        edits: Vec::new(),
+                        done: false,
+                    });
+                }
             }
         }
         // Long inputs go through in groups of sentences, so memory stays
         // bounded whatever the input's size.
-        for group in sentences.chunks_mut(SENTENCES_PER_GROUP) {
+        let mut rest = sentences.as_mut_slice();
+        while !rest.is_empty() {
+            let mut units = 0;
+            let size = rest
+                .iter()
+                .take(SENTENCES_PER_GROUP)
+                .take_while(|s| {
+                    units += s.units.len();
+                    units <= UNITS_PER_GROUP
+                })
+                .count()
+                .max(1);
+            let (group, later) = rest.split_at_mut(size);
             for _pass in 0..2 {
                 self.pass(texts, group, options)?;
             }
+            rest = later;
         }
         let mut edits: Vec<Vec<Edit>> = vec![Vec::new(); texts.len()];
         for s in sentences {

@@ -22,6 +22,8 @@ pub(super) struct Unit {
     /// The text now: the original, or a correction made in the first pass.
     pub text: String,
     pub word: bool,
+    /// Not to be corrected in this pass: a correction already made, or a
+    /// word lent as context by a neighbouring window (see [`windows`]).
     pub fixed: bool,
     /// The whitespace after it, when only spaces separate it from the next
     /// unit (split and merge candidates need that).
@@ -269,9 +271,82 @@ pub(super) fn units(text: &str, range: Range<usize>) -> Vec<Unit> {
     out
 }
 
+/// Units a sentence may have and still be corrected as one piece.
+const MAX_UNITS: usize = WINDOW + 2 * WINDOW_CONTEXT;
+/// Units each window of a longer sentence corrects...
+const WINDOW: usize = 64;
+/// ...and the units it borrows on each side, only to read them. The masked
+/// inputs keep up to 40 word pieces each side, about 30 words: a word in a
+/// window's middle sees all of them, one at its edge at least this many.
+const WINDOW_CONTEXT: usize = 24;
+
+/// A long sentence cut into overlapping windows, so that the work and the
+/// memory of correcting it grow linearly with its length. Pasted
+/// documents, OCR output and logs have lines of thousands of words with no
+/// full stop, and every slot of one sentence is scored in the same batch.
+/// Each unit is corrected in exactly one window; the units borrowed from
+/// the neighbours are marked `fixed`. A sentence of up to [`MAX_UNITS`]
+/// units stays whole.
+pub(super) fn windows(units: Vec<Unit>) -> Vec<Vec<Unit>> {
+    if units.len() <= MAX_UNITS {
+        return vec![units];
+    }
+    (0..units.len())
+        .step_by(WINDOW)
+        .map(|start| {
+            let core = start..(start + WINDOW).min(units.len());
+            let lo = start.saturating_sub(WINDOW_CONTEXT);
+            let hi = (core.end + WINDOW_CONTEXT).min(units.len());
+            units[lo..hi]
+                .iter()
+                .enumerate()
+                .map(|(i, unit)| Unit {
+                    fixed: unit.fixed || !core.contains(&(lo + i)),
+                    ..unit.clone()
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_sentence_is_corrected_in_windows_that_cover_each_word_once() {
+        let text = "word ".repeat(1000);
+        let all = units(&text, 0..text.len());
+        assert_eq!(all.len(), 1000);
+        let windows = windows(all);
+        assert!(windows
+            .iter()
+            .all(|w| w.len() <= WINDOW + 2 * WINDOW_CONTEXT));
+        let mut corrected: Vec<usize> = windows
+            .iter()
+            .flatten()
+            .filter(|u| !u.fixed)
+            .map(|u| u.range.start)
+            .collect();
+        let n = corrected.len();
+        corrected.dedup();
+        assert_eq!((n, corrected.len()), (1000, 1000), "each word once");
+        // A window's words keep context on both sides.
+        let second = &windows[1];
+        assert!(second[..WINDOW_CONTEXT].iter().all(|u| u.fixed));
+        assert!(second[second.len() - WINDOW_CONTEXT..]
+            .iter()
+            .all(|u| u.fixed));
+    }
+
+    #[test]
+    fn a_sentence_of_ordinary_length_stays_whole() {
+        let text = "word ".repeat(MAX_UNITS);
+        let all = units(&text, 0..text.len());
+        let windows = windows(all);
+        assert_eq!(windows.len(), 1);
+        assert!(windows[0].iter().all(|u| !u.fixed));
+    }
 
     #[test]
     fn sentences_cover_every_line() {
