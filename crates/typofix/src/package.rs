@@ -21,12 +21,12 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::atomic::AtomicFile;
 use crate::correct::Settings;
 use crate::lexicon::Lexicon;
 use crate::misspellings::MisspellingTable;
 use crate::model::{
-    parse_config, Checkpoint, Detector, CONFIG_FILE, DETECTOR_FILE, DETECTOR_PREFIX, WEIGHTS_FILE,
+    parse_config, write_safetensors, Checkpoint, Detector, CONFIG_FILE, DETECTOR_FILE,
+    DETECTOR_PREFIX, WEIGHTS_FILE,
 };
 use crate::ngram::Bigrams;
 use crate::tokenizer::{Tokenizer, TOKENIZER_FILE};
@@ -183,7 +183,7 @@ impl ModelPackage {
             .collect();
         Checkpoint::save(out, &checkpoint.config, &language_model, sources.dtype)?;
         match detector {
-            Some(tensors) => save_tensors(&out.join(DETECTOR_FILE), &tensors, sources.dtype)?,
+            Some(tensors) => write_safetensors(&out.join(DETECTOR_FILE), &tensors, sources.dtype)?,
             None => remove_if_present(&out.join(DETECTOR_FILE))?,
         }
         let copy = |from: &Path, name: &str| -> Result<(), Error> {
@@ -272,31 +272,8 @@ fn detector_tensors(dir: &Path, lm: &Checkpoint) -> Result<HashMap<String, Tenso
         });
     }
     // The same shape checks as at load, before anything is written.
-    let named: Vec<(&String, &Tensor)> = head.iter().collect();
-    let serialised = safetensors::serialize(named, None).map_err(|e| Error::InvalidModel {
-        path: weights.clone(),
-        reason: format!("cannot serialise the detection head: {e}"),
-    })?;
-    Detector::from_safetensors(&lm.config, &serialised, &weights)?;
+    Detector::from_tensors(&lm.config, head.clone(), &weights)?;
     Ok(head)
-}
-
-fn save_tensors(path: &Path, tensors: &HashMap<String, Tensor>, dtype: DType) -> Result<(), Error> {
-    let mut named: Vec<(&String, Tensor)> = tensors
-        .iter()
-        .map(|(n, t)| Ok((n, t.to_dtype(dtype)?.contiguous()?)))
-        .collect::<candle_core::Result<_>>()?;
-    named.sort_by(|a, b| a.0.cmp(b.0));
-    let bytes =
-        safetensors::serialize(named.iter().map(|(n, t)| (n.as_str(), t)), None).map_err(|e| {
-            Error::InvalidModel {
-                path: path.to_owned(),
-                reason: format!("cannot serialise the weights: {e}"),
-            }
-        })?;
-    let mut file = AtomicFile::create(path)?;
-    std::io::Write::write_all(&mut file, &bytes).map_err(|e| Error::io(path, e))?;
-    file.commit()
 }
 
 fn remove_if_present(path: &Path) -> Result<(), Error> {

@@ -202,6 +202,10 @@ impl Corrector {
         options: &FixOptions,
     ) -> Vec<Slot> {
         let flag = self.settings.detect_flag;
+        // Most sentences have no flagged word: skip their lexicon lookups.
+        if !wrong.iter().any(|&w| f64::from(w) > flag) {
+            return Vec::new();
+        }
         let words = self.open_words(text, units, options);
         let mut out = Vec::new();
         for (i, word) in words.into_iter().enumerate() {

@@ -116,25 +116,32 @@ impl Checkpoint {
             .map_err(|e| Error::io(&config_path, e))?;
         file.commit()?;
 
-        let weights_path = dir.join(WEIGHTS_FILE);
-        let mut named: Vec<(&String, Tensor)> = tensors
-            .iter()
-            .map(|(name, t)| Ok((name, t.to_dtype(dtype)?.contiguous()?)))
-            .collect::<candle_core::Result<_>>()?;
-        named.sort_by(|a, b| a.0.cmp(b.0));
-        // transformers refuses safetensors files without this metadata.
-        let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-        let bytes =
-            safetensors::serialize(named.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
-                .map_err(|e| Error::InvalidModel {
-                    path: weights_path.clone(),
-                    reason: format!("cannot serialise the weights: {e}"),
-                })?;
-        let mut file = AtomicFile::create(&weights_path)?;
-        file.write_all(&bytes)
-            .map_err(|e| Error::io(&weights_path, e))?;
-        file.commit()
+        write_safetensors(&dir.join(WEIGHTS_FILE), tensors, dtype)
     }
+}
+
+/// Writes `tensors` to a safetensors file at `path`, atomically, sorted by
+/// name and in `dtype`.
+pub(crate) fn write_safetensors(
+    path: &Path,
+    tensors: &HashMap<String, Tensor>,
+    dtype: DType,
+) -> Result<(), Error> {
+    let mut named: Vec<(&String, Tensor)> = tensors
+        .iter()
+        .map(|(name, t)| Ok((name, t.to_dtype(dtype)?.contiguous()?)))
+        .collect::<candle_core::Result<_>>()?;
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    // transformers refuses safetensors files without this metadata.
+    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    let bytes = safetensors::serialize(named.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
+        .map_err(|e| Error::InvalidModel {
+            path: path.to_owned(),
+            reason: format!("cannot serialise the weights: {e}"),
+        })?;
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(&bytes).map_err(|e| Error::io(path, e))?;
+    file.commit()
 }
 
 /// A builder over `tensors` (f32), on the device they are on.

@@ -43,22 +43,34 @@ impl Detector {
         })
     }
 
-    /// Reads the head from a `detector.safetensors`, checking every tensor
-    /// against the model's width; `origin` names the file in errors.
+    /// Reads the head from a `detector.safetensors`; `origin` names the
+    /// file in errors.
     pub fn from_safetensors(
         cfg: &Config,
         bytes: &[u8],
+        origin: &Path,
+    ) -> std::result::Result<Detector, Error> {
+        let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| {
+            Error::InvalidModel {
+                path: origin.to_owned(),
+                reason: format!(
+                    "not a readable safetensors file ({e}); it may be truncated or corrupt"
+                ),
+            }
+        })?;
+        Detector::from_tensors(cfg, tensors, origin)
+    }
+
+    /// The head from its tensors, each checked against the model's width.
+    pub fn from_tensors(
+        cfg: &Config,
+        tensors: HashMap<String, Tensor>,
         origin: &Path,
     ) -> std::result::Result<Detector, Error> {
         let invalid = |reason: String| Error::InvalidModel {
             path: origin.to_owned(),
             reason,
         };
-        let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| {
-            invalid(format!(
-                "not a readable safetensors file ({e}); it may be truncated or corrupt"
-            ))
-        })?;
         for (name, shape) in expected_shapes(cfg) {
             match tensors.get(&name) {
                 None => return Err(invalid(format!("lacks the detection head's tensor {name}"))),

@@ -18,6 +18,7 @@ pub use ane::{
     TransformerBlockAne, ANE_LAYER_NORM_EPS, ANE_MASKED,
 };
 pub use ane_checkpoint::{ane_expected_shapes, AneCheckpoint, AneLayout, ANE_LAYOUT_FILE};
+pub(crate) use checkpoint::write_safetensors;
 pub use checkpoint::{
     expected_shapes, parse_config, read_config, Checkpoint, CONFIG_FILE, WEIGHTS_FILE,
 };
