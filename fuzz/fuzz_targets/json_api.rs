@@ -12,10 +12,7 @@ use typofix_server::languagetool::{self, CheckForm};
 fuzz_target!(|body: &[u8]| {
     if let Ok(request) = serde_json::from_slice::<FixRequest>(body) {
         let _ = request.options.to_fix_options();
-        let fix = Fix {
-            text: request.text.clone(),
-            edits: Vec::new(),
-        };
+        let fix = Fix::apply(&request.text, Vec::new()).expect("no edits fit any text");
         let _ = serde_json::to_string(&api::response(&request.text, fix));
     }
     if let Ok(request) = serde_json::from_slice::<BatchRequest>(body) {
@@ -23,8 +20,12 @@ fuzz_target!(|body: &[u8]| {
     }
     if let Ok(form) = CheckForm::parse(body) {
         if let Ok(document) = form.document() {
-            let none = document.segments.iter().map(|_| Vec::new()).collect();
-            let _ = languagetool::response(&document, none);
+            let unchanged = document
+                .segments
+                .iter()
+                .map(|s| Fix::apply(&s.text, Vec::new()).expect("no edits fit any text"))
+                .collect();
+            let _ = languagetool::response(&document, unchanged);
         }
     }
 });

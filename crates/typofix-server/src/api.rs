@@ -5,8 +5,6 @@
 //! `end_utf16` are UTF-16 code-unit offsets (what JavaScript, Java and
 //! LanguageTool clients index).
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use typofix::{Edit, Fix, FixOptions};
 
@@ -34,7 +32,7 @@ impl Options {
         }
         Ok(FixOptions {
             threshold: self.threshold,
-            allow: HashSet::new(),
+            ..FixOptions::default()
         }
         .allow_words(&self.allow))
     }
@@ -72,6 +70,12 @@ pub struct ApiEdit {
 pub struct FixResponse {
     pub text: String,
     pub edits: Vec<ApiEdit>,
+    /// Where the request's time ran out, when it did: the text from there
+    /// on was not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchecked_utf16: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,6 +134,10 @@ pub fn edits_with_utf16(text: &str, edits: Vec<Edit>) -> Vec<ApiEdit> {
 
 pub fn response(original: &str, fix: Fix) -> FixResponse {
     FixResponse {
+        unchecked_utf16: fix
+            .unchecked
+            .map(|at| original[..at].encode_utf16().count()),
+        unchecked: fix.unchecked,
         edits: edits_with_utf16(original, fix.edits),
         text: fix.text,
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use tokio::sync::oneshot;
-use typofix::{Corrector, Fix, FixOptions};
+use typofix::{Budget, Corrector, Fix, FixOptions};
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -161,7 +161,17 @@ fn run_group(corrector: &Corrector, group: Vec<Job>, metrics: &Metrics) {
         .flat_map(|j| j.texts.iter().map(String::as_str))
         .collect();
     metrics.observe_batch(texts.len());
-    let options = &group[0].options;
+    // The work stops at the earliest deadline of the group's jobs (they
+    // arrived within one batching window of each other), and each job gets
+    // what was checked by then.
+    let options = FixOptions {
+        budget: Budget {
+            deadline: group.iter().map(|j| j.deadline).min(),
+            ..group[0].options.budget
+        },
+        ..group[0].options.clone()
+    };
+    let options = &options;
     // The corrector does not panic on any input (proptests check it); if a
     // bug makes it, this request fails and the worker lives on.
     let result = catch_unwind(AssertUnwindSafe(|| corrector.fix_batch(&texts, options)));

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use typofix::{Edit, ErrorKind, FixOptions};
+use typofix::{Edit, ErrorKind, Fix, FixOptions};
 
 use crate::api::Utf16Offsets;
 use crate::error::ApiError;
@@ -177,12 +177,15 @@ fn context(full: &str, start: usize, end: usize) -> Context {
     }
 }
 
-/// LanguageTool's response for `document`, given each segment's edits.
-pub fn response(document: &Document, edits: Vec<Vec<Edit>>) -> Value {
+/// LanguageTool's response for `document`, given each segment's fix.
+/// Segments the request's time did not cover make `incompleteResults`
+/// true, as LanguageTool says of a check cut short.
+pub fn response(document: &Document, fixes: Vec<Fix>) -> Value {
     let mut offsets = Utf16Offsets::new(&document.full);
     let mut matches = Vec::new();
-    for (segment, edits) in document.segments.iter().zip(edits) {
-        for edit in edits {
+    let incomplete = fixes.iter().any(|f| f.unchecked.is_some());
+    for (segment, fix) in document.segments.iter().zip(fixes) {
+        for edit in fix.edits {
             let (start, end) = (
                 segment.byte_offset + edit.start,
                 segment.byte_offset + edit.end,
@@ -214,7 +217,7 @@ pub fn response(document: &Document, edits: Vec<Vec<Edit>>) -> Value {
             "premium": false,
             "status": "",
         },
-        "warnings": {"incompleteResults": false},
+        "warnings": {"incompleteResults": incomplete},
         "language": {
             "name": "English (US)",
             "code": "en-US",

@@ -39,6 +39,12 @@ pub use batcher::{BatchConfig, Batcher};
 pub use error::ApiError;
 use metrics::Metrics;
 
+/// How long past a request's deadline its handler waits for the worker's
+/// answer. The worker starts no model batch that would end after the
+/// deadline at its pace so far, but the first batch has no pace yet, and
+/// on a small, busy machine one batch of long inputs takes about a second.
+const REPLY_GRACE: Duration = Duration::from_secs(2);
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -98,6 +104,10 @@ impl AppState {
     }
 
     /// Corrects `texts` through the workers, within the request's deadline.
+    /// The worker stops looking at the deadline and answers with what it
+    /// checked (the fixes say where it stopped); this waits a little longer
+    /// than the deadline for that answer, and answers 504 only if the job
+    /// never reached a worker or the worker is stuck.
     async fn fix(
         &self,
         texts: Vec<String>,
@@ -107,7 +117,7 @@ impl AppState {
         let deadline = arrived + self.config.timeout;
         let reply = self.batcher.submit(texts, options, deadline)?;
         let timeout_ms = self.config.timeout.as_millis() as u64;
-        match tokio::time::timeout_at(deadline.into(), reply).await {
+        match tokio::time::timeout_at((deadline + REPLY_GRACE).into(), reply).await {
             Ok(Ok(result)) => result.map_err(|e| match e {
                 ApiError::Unavailable => ApiError::Timeout(timeout_ms),
                 other => other,
@@ -191,8 +201,7 @@ async fn check(
     let document = form.document()?;
     let texts = document.segments.iter().map(|s| s.text.clone()).collect();
     let fixes = state.fix(texts, languagetool::options(), arrived).await?;
-    let edits = fixes.into_iter().map(|f| f.edits).collect();
-    Ok(Json(languagetool::response(&document, edits)))
+    Ok(Json(languagetool::response(&document, fixes)))
 }
 
 async fn languages() -> Json<serde_json::Value> {

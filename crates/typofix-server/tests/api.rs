@@ -3,7 +3,7 @@
 //! the port are tested on the real binary in typofix-cli's serve_cli.rs.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -377,6 +377,41 @@ async fn a_missed_deadline_is_504() {
         (reply.status, reply.error_code()),
         (StatusCode::GATEWAY_TIMEOUT, "timeout".into())
     );
+}
+
+/// A text too long for the deadline is checked as far as the time allows:
+/// the answer is 200, says where the checking stopped, and comes soon after
+/// the deadline, so one hostile request cannot hold a worker.
+#[tokio::test]
+async fn a_text_too_long_for_the_deadline_is_answered_in_part() {
+    let app = app(ServerConfig {
+        timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    });
+    let hostile = format!("Café. {}", "teh ".repeat(20_000));
+    let start = Instant::now();
+    let reply = post_json(&app, "/v1/fix", &json!({"text": hostile})).await;
+    let took = start.elapsed();
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.error_code());
+    let body = reply.json();
+    let (bytes, units) = (&body["unchecked"], &body["unchecked_utf16"]);
+    let at = bytes.as_u64().expect("says where it stopped") as usize;
+    let utf16 = hostile[..at].encode_utf16().count() as u64;
+    assert_eq!(units.as_u64(), Some(utf16));
+    assert!(body["text"].as_str().unwrap().ends_with(&hostile[at..]));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+
+    let form = form(&[("text", &hostile), ("language", "en-US")]);
+    let reply = call(&app, "POST", "/v2/check", &[FORM], form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.error_code());
+    assert_eq!(reply.json()["warnings"]["incompleteResults"], true);
+}
+
+#[tokio::test]
+async fn a_text_checked_in_time_says_nothing_of_it() {
+    let reply = post_json(&default_app(), "/v1/fix", &json!({"text": "teh cat"})).await;
+    let body = reply.json();
+    assert!(body.get("unchecked").is_none(), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,6 @@ pub mod package;
 pub mod text;
 pub mod tokenizer;
 
-pub use correct::{Candidates, Corrector, Edit, Fix, FixOptions};
+pub use correct::{Budget, Candidates, Corrector, Edit, Fix, FixOptions};
 pub use error::{Error, Result};
 pub use kind::ErrorKind;

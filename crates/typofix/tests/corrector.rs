@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use typofix::{Corrector, Error, Fix, FixOptions};
+use std::time::{Duration, Instant};
+
+use typofix::{Budget, Corrector, Error, Fix, FixOptions};
 
 fn corrector() -> &'static Corrector {
     static CORRECTOR: OnceLock<Corrector> = OnceLock::new();
@@ -154,6 +156,72 @@ fn a_batch_gives_the_same_results_as_one_text_at_a_time() {
     for (text, fix) in texts.iter().zip(batch) {
         assert_eq!(fix.text, fixed(text));
     }
+}
+
+fn with_budget(budget: Budget) -> FixOptions {
+    FixOptions {
+        budget,
+        ..FixOptions::default()
+    }
+}
+
+#[test]
+fn an_unlimited_budget_checks_everything() {
+    let fix = corrector().fix("Teh cat sat on teh mat.").unwrap();
+    assert_eq!(fix.unchecked, None);
+}
+
+#[test]
+fn a_spent_budget_returns_the_text_unchecked_and_says_from_where() {
+    let text = "  Teh cat sat on teh mat.";
+    for budget in [Budget::inputs(0), Budget::within(Duration::ZERO)] {
+        let fix = corrector().fix_with(text, &with_budget(budget)).unwrap();
+        assert_eq!(fix.text, text);
+        assert!(fix.edits.is_empty());
+        assert_eq!(fix.unchecked, Some(2), "from its first word");
+    }
+    // Nothing to check needs no budget.
+    let blank = corrector().fix_with("  \n", &with_budget(Budget::inputs(0)));
+    assert_eq!(blank.unwrap().unchecked, None);
+}
+
+/// Sentences are checked in groups; a budget that runs out keeps every
+/// group it finished, exactly as an unlimited call corrects it, and leaves
+/// the rest as it was.
+#[test]
+fn a_budget_keeps_what_it_checked_and_leaves_the_rest_as_it_was() {
+    let text = "Teh cat sat on teh mat. Their was a mistake hear. ".repeat(300);
+    let full = corrector().fix(&text).unwrap();
+    let mut prefixes = Vec::new();
+    // A group of these sentences takes about 1,800 model inputs.
+    for inputs in [0, 2000, 4000] {
+        let fix = corrector()
+            .fix_with(&text, &with_budget(Budget::inputs(inputs)))
+            .unwrap();
+        let at = fix.unchecked.unwrap_or(text.len());
+        let done: Vec<_> = full.edits.iter().filter(|e| e.end <= at).cloned().collect();
+        assert_eq!(fix.edits, done, "a budget of {inputs} inputs");
+        assert!(fix.text.ends_with(&text[at..]), "the rest is as it was");
+        prefixes.push(at);
+    }
+    assert!(prefixes.windows(2).all(|w| w[0] < w[1]), "{prefixes:?}");
+}
+
+/// A line of nothing but typos would take minutes; with a deadline the call
+/// returns soon after it, whatever the line's length.
+#[test]
+fn a_deadline_bounds_the_time_of_a_hostile_text() {
+    let text = "teh ".repeat(20_000);
+    let start = Instant::now();
+    let fix = corrector()
+        .fix_with(
+            &text,
+            &with_budget(Budget::within(Duration::from_millis(200))),
+        )
+        .unwrap();
+    let took = start.elapsed();
+    assert!(fix.unchecked.is_some());
+    assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
 #[test]

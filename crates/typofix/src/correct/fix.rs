@@ -23,6 +23,11 @@ pub struct Edit {
 pub struct Fix {
     pub text: String,
     pub edits: Vec<Edit>,
+    /// Where the work budget ran out (a byte offset into the input): the
+    /// text from there on was not checked and is as it was. `None`: all of
+    /// it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<usize>,
 }
 
 impl Fix {
@@ -53,7 +58,11 @@ impl Fix {
             at = e.end;
         }
         out.push_str(&text[at..]);
-        Ok(Fix { text: out, edits })
+        Ok(Fix {
+            text: out,
+            edits,
+            unchecked: None,
+        })
     }
 }
 

@@ -22,6 +22,7 @@ use std::ops::Range;
 
 use candle_core::{Tensor, D};
 
+use super::budget::{Halt, Meter};
 use crate::model::{Detector, MaskedLm, Pass};
 use crate::tokenizer::Tokenizer;
 use crate::Error;
@@ -79,6 +80,28 @@ struct Input {
 /// keep padding and memory small.
 const BATCH: usize = 48;
 
+/// Padded tokens per forward pass, at most: this bounds the time of one
+/// pass (a work budget is checked between passes) and the size of its
+/// attention scores, which grow with the square of the inputs' length.
+const BATCH_TOKENS: usize = 48 * 64;
+
+/// Splits inputs sorted by length into batches of at most [`BATCH`] inputs
+/// and [`BATCH_TOKENS`] padded tokens (one input always fits).
+fn batches<T>(sorted: &[T], len: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = sorted;
+    while !rest.is_empty() {
+        let mut n = 1;
+        while n < rest.len().min(BATCH) && (n + 1) * len(&rest[n]) <= BATCH_TOKENS {
+            n += 1;
+        }
+        let (batch, later) = rest.split_at(n);
+        out.push(batch);
+        rest = later;
+    }
+    out
+}
+
 impl Scorer {
     pub fn new(model: MaskedLm, tokenizer: Tokenizer, detector: Option<Detector>) -> Scorer {
         Scorer {
@@ -110,8 +133,9 @@ impl Scorer {
     /// log P of every fill of every query; a fill longer than [`MAX_FILL`]
     /// or empty gets negative infinity. Inputs are run in batches of similar
     /// length, so a call with many queries (from many sentences) pays for
-    /// the model's weights once per batch, not once per sentence.
-    pub fn score(&self, queries: &[Query]) -> Result<Vec<Vec<f64>>, Error> {
+    /// the model's weights once per batch, not once per sentence. Each batch
+    /// is charged to `meter` before it runs.
+    pub fn score(&self, queries: &[Query], meter: &Meter) -> Result<Vec<Vec<f64>>, Halt> {
         let mut out: Vec<Vec<f64>> = queries
             .iter()
             .map(|q| vec![f64::NEG_INFINITY; q.fills.len()])
@@ -154,7 +178,8 @@ impl Scorer {
 
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by_key(|&i| inputs[i].ids.len());
-        for chunk in order.chunks(BATCH) {
+        for chunk in batches(&order, |&i| inputs[i].ids.len()) {
+            meter.charge(chunk.len())?;
             let batch: Vec<&Input> = chunk.iter().map(|&i| &inputs[i]).collect();
             let rows = self.mask_log_probs(&batch)?;
             for (&input, rows) in chunk.iter().zip(rows) {
@@ -180,11 +205,12 @@ impl Scorer {
     /// each sentence's probes (token position, ids), the log-probability of
     /// each id there, and with a detection head, how likely each token is
     /// to be wrong. `None` for a sentence too long for one input, or with
-    /// nothing to look at.
+    /// nothing to look at. Each batch is charged to `meter` before it runs.
     pub fn unmasked(
         &self,
         sentences: &[(&[u32], Vec<Probe>)],
-    ) -> Result<Vec<Option<Unmasked>>, Error> {
+        meter: &Meter,
+    ) -> Result<Vec<Option<Unmasked>>, Halt> {
         let max_len = self.model.config().max_position_embeddings;
         let mut out: Vec<Option<Unmasked>> = vec![None; sentences.len()];
         let mut inputs: Vec<(usize, Input)> = Vec::new();
@@ -206,7 +232,8 @@ impl Scorer {
             ));
         }
         inputs.sort_by_key(|(_, i)| i.ids.len());
-        for chunk in inputs.chunks(BATCH) {
+        for chunk in batches(&inputs, |(_, i)| i.ids.len()) {
+            meter.charge(chunk.len())?;
             let batch: Vec<&Input> = chunk.iter().map(|(_, i)| i).collect();
             let positions: Vec<Vec<usize>> = chunk
                 .iter()
@@ -357,5 +384,27 @@ impl Scorer {
             .iter()
             .map(|at| log_probs.by_ref().take(at.len()).collect())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_bounded_in_inputs_and_in_padded_tokens() {
+        let short = vec![10; 100];
+        let sizes: Vec<usize> = batches(&short, |&l| l).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [BATCH, BATCH, 100 - 2 * BATCH]);
+
+        let mut mixed: Vec<usize> = (1..=400).collect();
+        mixed.sort_unstable();
+        let split = batches(&mixed, |&l| l);
+        assert_eq!(split.iter().map(|b| b.len()).sum::<usize>(), 400);
+        for batch in &split {
+            let padded = batch.len() * batch.last().unwrap();
+            assert!(batch.len() == 1 || padded <= BATCH_TOKENS, "{padded}");
+        }
+        assert_eq!(batches(&[5000], |&l| l).len(), 1, "a long input alone");
     }
 }

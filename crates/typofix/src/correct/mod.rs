@@ -17,6 +17,7 @@
 //! See docs/DESIGN.md for the reasoning and measurements.
 
 mod apply;
+mod budget;
 mod candidates;
 mod channel;
 mod decision;
@@ -34,6 +35,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use budget::Budget;
+use budget::{Halt, Meter};
 pub use channel::ChannelModel;
 pub use fix::{Edit, Fix};
 use lm::Scorer;
@@ -57,6 +60,8 @@ pub struct FixOptions {
     pub threshold: Option<f64>,
     /// Words never to correct (compared lower-cased).
     pub allow: HashSet<String>,
+    /// How much work the call may do; see [`Fix::unchecked`].
+    pub budget: Budget,
 }
 
 impl FixOptions {
@@ -102,6 +107,8 @@ pub struct Candidates {
 struct Sentence {
     /// Index of its text in the batch.
     text: usize,
+    /// Where, in its text, the part it corrects begins.
+    start: usize,
     units: Vec<Unit>,
     edits: Vec<Edit>,
     /// No more corrections to look for.
@@ -229,13 +236,22 @@ impl Corrector {
 
     /// Corrects several texts together: their sentences share the model's
     /// batches, which is several times faster than one text at a time.
+    ///
+    /// When `options.budget` runs out, the sentences not yet checked are
+    /// left as they are, and each fix says from where with
+    /// [`Fix::unchecked`].
     pub fn fix_batch(&self, texts: &[&str], options: &FixOptions) -> Result<Vec<Fix>, Error> {
         let mut sentences: Vec<Sentence> = Vec::new();
         for (n, text) in texts.iter().enumerate() {
             for range in sentence_ranges(text) {
-                for units in windows(units(text, range)) {
+                for units in windows(units(text, range.clone())) {
+                    let start = units
+                        .iter()
+                        .find(|u| !u.fixed)
+                        .map_or(range.start, |u| u.range.start);
                     sentences.push(Sentence {
                         text: n,
+                        start,
                         units,
                         edits: Vec::new(),
                         done: false,
@@ -243,12 +259,14 @@ impl Corrector {
                 }
             }
         }
+        let meter = Meter::new(options.budget);
         // Long inputs go through in groups of sentences, so memory stays
-        // bounded whatever the input's size.
-        let mut rest = sentences.as_mut_slice();
-        while !rest.is_empty() {
+        // bounded whatever the input's size. A group is checked whole or
+        // not at all.
+        let mut checked = 0;
+        while checked < sentences.len() {
             let mut units = 0;
-            let size = rest
+            let size = sentences[checked..]
                 .iter()
                 .take(SENTENCES_PER_GROUP)
                 .take_while(|s| {
@@ -257,22 +275,32 @@ impl Corrector {
                 })
                 .count()
                 .max(1);
-            let (group, later) = rest.split_at_mut(size);
-            for _pass in 0..2 {
-                self.pass(texts, group, options)?;
+            let group = &mut sentences[checked..checked + size];
+            match (0..2).try_for_each(|_pass| self.pass(texts, group, options, &meter)) {
+                Ok(()) => checked += size,
+                Err(Halt::Spent) => break,
+                Err(Halt::Failed(e)) => return Err(e),
             }
-            rest = later;
+        }
+        tracing::debug!(inputs = meter.used(), "model inputs");
+        let mut unchecked: Vec<Option<usize>> = vec![None; texts.len()];
+        for s in &sentences[checked..] {
+            unchecked[s.text].get_or_insert(s.start);
         }
         let mut edits: Vec<Vec<Edit>> = vec![Vec::new(); texts.len()];
-        for s in sentences {
+        for s in sentences.into_iter().take(checked) {
             edits[s.text].extend(s.edits);
         }
         texts
             .iter()
             .zip(edits)
-            .map(|(text, mut edits)| {
+            .zip(unchecked)
+            .map(|((text, mut edits), unchecked)| {
                 edits.sort_by_key(|e| e.start);
-                Fix::apply(text, edits)
+                Ok(Fix {
+                    unchecked,
+                    ..Fix::apply(text, edits)?
+                })
             })
             .collect()
     }
@@ -283,7 +311,8 @@ impl Corrector {
         texts: &[&str],
         sentences: &mut [Sentence],
         options: &FixOptions,
-    ) -> Result<(), Error> {
+        meter: &Meter,
+    ) -> Result<(), Halt> {
         let threshold = options.threshold.unwrap_or(self.settings.threshold);
         let mut work: Vec<scoring::Work> = Vec::new();
         for (n, s) in sentences.iter_mut().enumerate() {
@@ -303,7 +332,7 @@ impl Corrector {
         if work.is_empty() {
             return Ok(());
         }
-        let wrong = self.screen(&mut work)?;
+        let wrong = self.screen(&mut work, meter)?;
         for ((n, _, slots), wrong) in work.iter_mut().zip(wrong) {
             let Some(wrong) = wrong else { continue };
             let s = &sentences[*n];
@@ -318,7 +347,7 @@ impl Corrector {
                 );
             }
         }
-        let decisions = self.decide(&work)?;
+        let decisions = self.decide(&work, meter)?;
         for ((n, _, slots), decisions) in work.into_iter().zip(decisions) {
             let s = &mut sentences[n];
             let accepted = self.accept(&slots, decisions, threshold);

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 
+use super::budget::{Halt, Meter};
 use super::decision::{decision, Decision};
 use super::lm::Query;
 use super::suspects::{Slot, Unit};
@@ -37,7 +38,7 @@ impl Corrector {
 
     /// Scores every slot's original and candidates in context, for all the
     /// sentences at once.
-    pub(super) fn decide(&self, work: &[Work]) -> Result<Vec<Vec<Decision>>, Error> {
+    pub(super) fn decide(&self, work: &[Work], meter: &Meter) -> Result<Vec<Vec<Decision>>, Halt> {
         let mut queries = Vec::new();
         for (_, tokens, slots) in work {
             for slot in slots {
@@ -51,7 +52,7 @@ impl Corrector {
                 });
             }
         }
-        let mut scores = self.scorer.score(&queries)?.into_iter();
+        let mut scores = self.scorer.score(&queries, meter)?.into_iter();
         let unchanged = self.settings.channel.log_unchanged();
         let mut out = Vec::with_capacity(work.len());
         for (_, _, slots) in work {
@@ -80,7 +81,11 @@ impl Corrector {
     /// costing a masked input each), and with a detection head also those
     /// the head finds unlikely to be wrong. Returns, with a head, how likely
     /// each unit of each sentence is to be wrong.
-    pub(super) fn screen(&self, work: &mut [Work]) -> Result<Vec<Option<Vec<f32>>>, Error> {
+    pub(super) fn screen(
+        &self,
+        work: &mut [Work],
+        meter: &Meter,
+    ) -> Result<Vec<Option<Vec<f32>>>, Halt> {
         let mut probes = Vec::with_capacity(work.len());
         for (_, tokens, slots) in work.iter() {
             let mut mine = Vec::new();
@@ -95,7 +100,7 @@ impl Corrector {
             }
             probes.push((tokens.ids.as_slice(), mine));
         }
-        let looks = self.scorer.unmasked(&probes)?;
+        let looks = self.scorer.unmasked(&probes, meter)?;
         drop(probes);
         let mut out = Vec::with_capacity(work.len());
         for ((_, tokens, slots), look) in work.iter_mut().zip(looks) {
