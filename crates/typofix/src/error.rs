@@ -16,6 +16,12 @@ pub enum Error {
     InvalidArgument(String),
     #[error("{}: {reason}", path.display())]
     InvalidModel { path: PathBuf, reason: String },
+    #[error(
+        "{}: the file changed while typofix was working on it, so it was left \
+         as it is now; run typofix again to correct the new version",
+        .0.display()
+    )]
+    Changed(PathBuf),
     #[error("tensor computation failed: {0}")]
     Tensor(#[from] candle_core::Error),
 }

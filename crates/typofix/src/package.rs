@@ -8,7 +8,13 @@
 //! bigrams.tsv.gz                   word-pair counts (optional; same command)
 //! corrector.json                   channel model and decision settings
 //! detector.safetensors             error-detection head (optional)
+//! SHA256SUMS                       the files' checksums (`sha256sum -c`)
 //! ```
+//!
+//! A package read from disk is checked against its `SHA256SUMS` when it has
+//! one (`typofix model package` writes it; it leaves out the hand-tunable
+//! `corrector.json`), so a damaged copy (bit rot, a partial download) is
+//! refused at load, naming the file.
 //!
 //! The default model is such a directory embedded in the library at build
 //! time, so `typofix fix` works offline, from any directory, after
@@ -21,6 +27,7 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 
+use crate::atomic::AtomicFile;
 use crate::correct::Settings;
 use crate::lexicon::Lexicon;
 use crate::misspellings::MisspellingTable;
@@ -35,6 +42,7 @@ use crate::Error;
 const LEXICON_FILE: &str = "lexicon.tsv.gz";
 const BIGRAMS_FILE: &str = "bigrams.tsv.gz";
 const SETTINGS_FILE: &str = "corrector.json";
+const CHECKSUMS_FILE: &str = "SHA256SUMS";
 
 /// Everything a corrector is built from.
 pub struct ModelPackage {
@@ -101,6 +109,17 @@ impl ModelPackage {
             read(TOKENIZER_FILE)?,
             read(LEXICON_FILE)?,
         );
+        if let Some(sums) = optional(CHECKSUMS_FILE)? {
+            let present = [
+                (CONFIG_FILE, Some(&config)),
+                (WEIGHTS_FILE, Some(&weights)),
+                (TOKENIZER_FILE, Some(&tokenizer)),
+                (LEXICON_FILE, Some(&lexicon)),
+                (BIGRAMS_FILE, bigrams.as_ref()),
+                (DETECTOR_FILE, detector.as_ref()),
+            ];
+            verify_checksums(dir, &sums, &present)?;
+        }
         ModelPackage::from_files(Files {
             dir: dir.to_owned(),
             config: &config,
@@ -199,6 +218,7 @@ impl ModelPackage {
             None => remove_if_present(&out.join(BIGRAMS_FILE))?,
         }
         sources.settings.save(&out.join(SETTINGS_FILE))?;
+        write_checksums(out)?;
         ModelPackage::read(out)
     }
 
@@ -281,6 +301,81 @@ fn remove_if_present(path: &Path) -> Result<(), Error> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
     }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes `SHA256SUMS` over the package's files, in `sha256sum`'s format.
+/// Not over `corrector.json`: its settings are there to be tuned by hand,
+/// and it is parsed strictly anyway.
+fn write_checksums(dir: &Path) -> Result<(), Error> {
+    use std::io::Write;
+    let mut sums = String::new();
+    for name in [
+        CONFIG_FILE,
+        WEIGHTS_FILE,
+        TOKENIZER_FILE,
+        LEXICON_FILE,
+        BIGRAMS_FILE,
+        DETECTOR_FILE,
+    ] {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => sums.push_str(&format!("{}  {name}\n", sha256_hex(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    let path = dir.join(CHECKSUMS_FILE);
+    let mut file = AtomicFile::create(&path)?;
+    file.write_all(sums.as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
+    file.commit()
+}
+
+/// Checks each file `SHA256SUMS` lists against its checksum. A listed file
+/// that is missing is an error too: the package is incomplete.
+fn verify_checksums(
+    dir: &Path,
+    sums: &[u8],
+    present: &[(&str, Option<&Vec<u8>>)],
+) -> Result<(), Error> {
+    let sums_path = dir.join(CHECKSUMS_FILE);
+    let invalid = |path: PathBuf, reason: String| Error::InvalidModel { path, reason };
+    let text = std::str::from_utf8(sums)
+        .map_err(|_| invalid(sums_path.clone(), "not UTF-8 text".into()))?;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (hash, name) = line
+            .split_once("  ")
+            .ok_or_else(|| invalid(sums_path.clone(), format!("not `HASH  NAME`: {line:?}")))?;
+        let path = dir.join(name);
+        let Some((_, bytes)) = present.iter().find(|(n, _)| *n == name) else {
+            // Not a file the package reads: nothing to check.
+            continue;
+        };
+        let Some(bytes) = bytes else {
+            return Err(invalid(
+                path,
+                format!("missing, though {CHECKSUMS_FILE} lists it: the package is incomplete"),
+            ));
+        };
+        if !sha256_hex(bytes).eq_ignore_ascii_case(hash) {
+            return Err(invalid(
+                path,
+                format!(
+                    "does not match its checksum in {CHECKSUMS_FILE}: the file is damaged \
+                     (bit rot, a partial copy); re-download or re-package the model"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A tokenizer must not produce ids the model has no embedding for.

@@ -296,11 +296,16 @@ impl Fixer<'_> {
     }
 
     /// Corrects a file in place through a temporary file, fsync and rename;
-    /// the original is untouched when nothing changes or anything fails.
+    /// the original is untouched when nothing changes or anything fails,
+    /// and when it changed meanwhile. A symbolic link stays a link to the
+    /// corrected file, and permissions are kept.
     fn write_file(&self, path: &Path) -> Result<bool> {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let mut out = AtomicFile::create(path)?;
+        let seen = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut out = AtomicFile::replace(path, &seen)?;
         let name = path.display().to_string();
         let stdout = io::stdout();
         let mut report = stdout.lock();

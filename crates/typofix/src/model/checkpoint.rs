@@ -75,6 +75,10 @@ impl Checkpoint {
             .filter(|(name, _)| name != "vocab_projector.weight")
             .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
             .collect::<candle_core::Result<_>>()?;
+        check_finite(&tensors).map_err(|reason| Error::InvalidModel {
+            path: weights.clone(),
+            reason,
+        })?;
         Ok(Checkpoint { config, tensors })
     }
 
@@ -234,6 +238,38 @@ pub fn expected_shapes(cfg: &Config) -> Vec<(String, Vec<usize>)> {
     out
 }
 
+/// The stored types typofix reads: anything else (integers, a quantised
+/// format) would be converted to numbers that mean nothing.
+pub(crate) fn check_dtype(name: &str, tensor: &Tensor) -> Result<(), String> {
+    match tensor.dtype() {
+        DType::F32 | DType::F16 | DType::BF16 => Ok(()),
+        other => Err(format!(
+            "{name} is stored as {other:?}; typofix reads f32, f16 or bf16 weights \
+             (convert the checkpoint, for example with transformers' save_pretrained)"
+        )),
+    }
+}
+
+/// Weights that hold NaN or infinity are damaged (a flipped exponent bit, a
+/// diverged run): refused at load, not discovered as nonsense corrections.
+pub(crate) fn check_finite(tensors: &HashMap<String, Tensor>) -> Result<(), String> {
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    for name in names {
+        let sum = tensors[name]
+            .to_dtype(DType::F32)
+            .and_then(|t| t.sum_all()?.to_scalar::<f32>())
+            .map_err(|e| format!("{name}: {e}"))?;
+        if !sum.is_finite() {
+            return Err(format!(
+                "{name} holds NaN or infinite values: the weights are damaged \
+                 (re-download or re-package the model)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_tensors(cfg: &Config, tensors: &HashMap<String, Tensor>) -> Result<(), String> {
     let expected = expected_shapes(cfg);
     let missing: Vec<&str> = expected
@@ -256,6 +292,7 @@ fn check_tensors(cfg: &Config, tensors: &HashMap<String, Tensor>) -> Result<(), 
         return Err(what);
     }
     for (name, shape) in &expected {
+        check_dtype(name, &tensors[name])?;
         let found = tensors[name].dims();
         if found != shape.as_slice() {
             return Err(format!(

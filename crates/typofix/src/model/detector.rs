@@ -15,6 +15,7 @@ use std::path::Path;
 use candle_core::{Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 
+use super::checkpoint::{check_dtype, check_finite};
 use super::config::{Activation, Config, LAYER_NORM_EPS};
 use super::distilbert::{activate, LayerNorm};
 use super::pass::Pass;
@@ -81,13 +82,14 @@ impl Detector {
                         t.dims()
                     )))
                 }
-                Some(_) => {}
+                Some(t) => check_dtype(&name, t).map_err(invalid)?,
             }
         }
         let tensors: HashMap<String, Tensor> = tensors
             .into_iter()
             .map(|(n, t)| Ok((n, t.to_dtype(candle_core::DType::F32)?)))
             .collect::<Result<_>>()?;
+        check_finite(&tensors).map_err(invalid)?;
         let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &Device::Cpu);
         Ok(Detector::load(vb.pp(DETECTOR_PREFIX), cfg)?)
     }
