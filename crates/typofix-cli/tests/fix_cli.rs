@@ -44,6 +44,40 @@ fn stdin_gives_exactly_one_line_per_line_with_bytes_kept() {
         .stderr(predicate::str::contains("not valid UTF-8"));
 }
 
+/// Standard input is corrected as it arrives: a line comes back before the
+/// next one is sent, and lines that arrive together are batched.
+#[test]
+fn stdin_answers_each_line_before_the_next_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_typofix"))
+        .arg("fix")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for (sent, expected) in [
+        ("teh cat\n", "the cat\n"),
+        (
+            "Thi sis a test sentenc with typos\n",
+            "This is a test sentence with typos\n",
+        ),
+    ] {
+        stdin.write_all(sent.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, expected, "answered while stdin is still open");
+    }
+    stdin.write_all("teh end\n".repeat(300).as_bytes()).unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "the end\n".repeat(300));
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn json_lists_each_lines_edits_with_byte_offsets() {
     let out = typofix()

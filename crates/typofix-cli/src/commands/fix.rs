@@ -8,6 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -117,7 +118,7 @@ pub fn run(args: FixArgs) -> Result<u8> {
         let joined = args.text.join("\n") + "\n";
         changed = fixer.stream(joined.as_bytes(), None, false)?;
     } else {
-        changed = fixer.stream(io::stdin().lock(), None, true)?;
+        changed = fixer.stream_stdin()?;
     }
     Ok(if args.check && changed { 1 } else { 0 })
 }
@@ -180,16 +181,35 @@ struct Fixed {
 }
 
 impl Fixer<'_> {
-    /// Corrects `reader` line by line to stdout. `interactive` flushes every
-    /// line (stdin in a pipe); otherwise lines are corrected in parallel
-    /// chunks. Returns whether anything changed.
+    /// Corrects `reader` to stdout, in parallel chunks of lines. Returns
+    /// whether anything changed.
     fn stream(&self, reader: impl BufRead, path: Option<&Path>, interactive: bool) -> Result<bool> {
+        let name = path.map(|p| p.display().to_string());
+        let source = Chunks {
+            reader,
+            name: name.clone(),
+        };
+        self.stream_from(source, name, interactive)
+    }
+
+    /// Corrects standard input as it arrives: each batch is whatever lines
+    /// have come in (at least one, without waiting for more), so a pipe
+    /// is corrected as fast as a file and a line typed at a terminal comes
+    /// back at once. Every batch is flushed.
+    fn stream_stdin(&self) -> Result<bool> {
+        self.stream_from(Arrived::start(), None, true)
+    }
+
+    fn stream_from(
+        &self,
+        source: impl LineSource,
+        name: Option<String>,
+        interactive: bool,
+    ) -> Result<bool> {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
-        let name = path.map(|p| p.display().to_string());
         let mut diff = Versions::default();
-        let chunk = if interactive { 1 } else { CHUNK_LINES };
-        let changed = self.each_line(reader, chunk, name.as_deref(), |line_no, line, fix| {
+        let changed = self.each_line(source, |line_no, line, fix| {
             self.report(&mut out, name.as_deref(), line_no, line, fix, &mut diff)?;
             if interactive {
                 out.flush()?;
@@ -201,19 +221,17 @@ impl Fixer<'_> {
         Ok(changed)
     }
 
-    /// Reads `reader` in chunks of `chunk` lines, corrects them, and hands
-    /// each line to `each` in order. Returns whether anything changed.
+    /// Takes chunks of lines from `source`, corrects them, and hands each
+    /// line to `each` in order. Returns whether anything changed.
     fn each_line(
         &self,
-        mut reader: impl BufRead,
-        chunk: usize,
-        name: Option<&str>,
+        mut source: impl LineSource,
         mut each: impl FnMut(usize, &[u8], &Fixed) -> Result<()>,
     ) -> Result<bool> {
         let mut line_no = 0;
         let mut changed = false;
         loop {
-            let lines = read_lines(&mut reader, chunk, name)?;
+            let lines = source.next_chunk()?;
             if lines.is_empty() {
                 return Ok(changed);
             }
@@ -310,19 +328,18 @@ impl Fixer<'_> {
         let stdout = io::stdout();
         let mut report = stdout.lock();
         let mut diff = Versions::default();
-        let changed = self.each_line(
-            BufReader::new(file),
-            CHUNK_LINES,
-            Some(&name),
-            |line_no, line, fix| {
-                out.write_all(&fix.bytes)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                if matches!(self.output, Output::Json | Output::Diff) {
-                    self.report(&mut report, Some(&name), line_no, line, fix, &mut diff)?;
-                }
-                Ok(())
-            },
-        )?;
+        let source = Chunks {
+            reader: BufReader::new(file),
+            name: Some(name.clone()),
+        };
+        let changed = self.each_line(source, |line_no, line, fix| {
+            out.write_all(&fix.bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
+            if matches!(self.output, Output::Json | Output::Diff) {
+                self.report(&mut report, Some(&name), line_no, line, fix, &mut diff)?;
+            }
+            Ok(())
+        })?;
         diff.write_unified(&mut report, &name)?;
         // Unchanged files are left alone: dropping `out` removes the
         // temporary file.
@@ -331,6 +348,67 @@ impl Fixer<'_> {
             eprintln!("corrected {}", path.display());
         }
         Ok(changed)
+    }
+}
+
+/// Where the lines to correct come from, a chunk at a time; an empty chunk
+/// is the end.
+trait LineSource {
+    fn next_chunk(&mut self) -> Result<Vec<Vec<u8>>>;
+}
+
+/// A reader, in chunks of [`CHUNK_LINES`].
+struct Chunks<R> {
+    reader: R,
+    name: Option<String>,
+}
+
+impl<R: BufRead> LineSource for Chunks<R> {
+    fn next_chunk(&mut self) -> Result<Vec<Vec<u8>>> {
+        read_lines(&mut self.reader, CHUNK_LINES, self.name.as_deref())
+    }
+}
+
+/// Standard input, read on its own thread: a chunk is every line that has
+/// arrived, up to [`CHUNK_LINES`]. The queue is bounded, so memory stays
+/// bounded when input comes faster than it is corrected.
+struct Arrived {
+    lines: Receiver<io::Result<Vec<u8>>>,
+}
+
+impl Arrived {
+    fn start() -> Arrived {
+        let (sender, lines) = mpsc::sync_channel(4 * CHUNK_LINES);
+        std::thread::spawn(move || {
+            let mut stdin = io::stdin().lock();
+            loop {
+                let mut line = Vec::new();
+                let read = stdin.read_until(b'\n', &mut line);
+                let end = !matches!(read, Ok(n) if n > 0);
+                if matches!(read, Ok(0)) || sender.send(read.map(|_| line)).is_err() || end {
+                    return;
+                }
+            }
+        });
+        Arrived { lines }
+    }
+}
+
+impl LineSource for Arrived {
+    fn next_chunk(&mut self) -> Result<Vec<Vec<u8>>> {
+        let mut lines = Vec::new();
+        // The reader's end closes the channel: an empty chunk.
+        let Ok(first) = self.lines.recv() else {
+            return Ok(lines);
+        };
+        lines.push(first.context("reading standard input")?);
+        while lines.len() < CHUNK_LINES {
+            match self.lines.try_recv() {
+                Ok(line) => lines.push(line.context("reading standard input")?),
+                Err(_) => break,
+            }
+        }
+        Ok(lines)
     }
 }
 
