@@ -112,11 +112,11 @@ pub fn run(args: FixArgs) -> Result<u8> {
                 std::fs::File::open(path)
                     .with_context(|| format!("cannot open {}", path.display()))?,
             );
-            changed |= fixer.stream(reader, Some(path), false)?;
+            changed |= fixer.stream(reader, Some(path))?;
         }
     } else if !args.text.is_empty() {
         let joined = args.text.join("\n") + "\n";
-        changed = fixer.stream(joined.as_bytes(), None, false)?;
+        changed = fixer.stream(joined.as_bytes(), None)?;
     } else {
         changed = fixer.stream_stdin()?;
     }
@@ -183,35 +183,36 @@ struct Fixed {
 impl Fixer<'_> {
     /// Corrects `reader` to stdout, in parallel chunks of lines. Returns
     /// whether anything changed.
-    fn stream(&self, reader: impl BufRead, path: Option<&Path>, interactive: bool) -> Result<bool> {
+    fn stream(&self, reader: impl BufRead, path: Option<&Path>) -> Result<bool> {
         let name = path.map(|p| p.display().to_string());
         let source = Chunks {
             reader,
             name: name.clone(),
         };
-        self.stream_from(source, name, interactive)
+        self.stream_from(source, name, false)
     }
 
     /// Corrects standard input as it arrives: each batch is whatever lines
     /// have come in (at least one, without waiting for more), so a pipe
     /// is corrected as fast as a file and a line typed at a terminal comes
-    /// back at once. Every batch is flushed.
+    /// back at once. Each line is flushed as it is written.
     fn stream_stdin(&self) -> Result<bool> {
         self.stream_from(Arrived::start(), None, true)
     }
 
+    /// Corrects `source` to stdout; `flush_lines` flushes after every line.
     fn stream_from(
         &self,
         source: impl LineSource,
         name: Option<String>,
-        interactive: bool,
+        flush_lines: bool,
     ) -> Result<bool> {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         let mut diff = Versions::default();
         let changed = self.each_line(source, |line_no, line, fix| {
             self.report(&mut out, name.as_deref(), line_no, line, fix, &mut diff)?;
-            if interactive {
+            if flush_lines {
                 out.flush()?;
             }
             Ok(())
@@ -383,10 +384,17 @@ impl Arrived {
             let mut stdin = io::stdin().lock();
             loop {
                 let mut line = Vec::new();
-                let read = stdin.read_until(b'\n', &mut line);
-                let end = !matches!(read, Ok(n) if n > 0);
-                if matches!(read, Ok(0)) || sender.send(read.map(|_| line)).is_err() || end {
-                    return;
+                match stdin.read_until(b'\n', &mut line) {
+                    Ok(0) => return,
+                    Ok(_) => {
+                        if sender.send(Ok(line)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = sender.send(Err(e));
+                        return;
+                    }
                 }
             }
         });
