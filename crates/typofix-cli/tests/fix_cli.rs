@@ -215,6 +215,31 @@ fn a_diff_applied_with_patch_gives_the_corrected_file_byte_for_byte() {
     assert_eq!(std::fs::read(&file).unwrap(), corrected.stdout);
 }
 
+/// `--check --diff`, as pre-commit's check hook runs it: the diff is shown
+/// and the exit code says whether there was anything to correct.
+#[test]
+fn check_with_diff_shows_the_corrections_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("notes.md");
+    let clean = dir.path().join("clean.txt");
+    std::fs::write(&typo, "Teh fox.\n").unwrap();
+    std::fs::write(&clean, "The fox.\n").unwrap();
+    typofix()
+        .args(["fix", "--check", "--diff", "--file"])
+        .arg(&typo)
+        .arg(&clean)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-Teh fox.\n+The fox.\n"));
+    typofix()
+        .args(["fix", "--check", "--diff", "--file"])
+        .arg(&clean)
+        .assert()
+        .code(0)
+        .stdout("");
+    assert_eq!(std::fs::read_to_string(&typo).unwrap(), "Teh fox.\n");
+}
+
 #[test]
 fn nothing_to_correct_gives_an_empty_diff() {
     typofix()

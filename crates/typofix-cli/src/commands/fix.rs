@@ -38,8 +38,9 @@ pub struct FixArgs {
     /// end, original, replacement, kind, confidence}]}, with byte offsets.
     #[arg(long)]
     json: bool,
-    /// Print nothing; exit with 1 when anything would be corrected.
-    #[arg(long, conflicts_with_all = ["diff", "json", "write"])]
+    /// Exit with 1 when anything would be corrected, and print nothing,
+    /// or with --diff the diff (as `black --check --diff` does).
+    #[arg(long, conflicts_with_all = ["json", "write"])]
     check: bool,
     /// A model directory [default: the model built into typofix].
     #[arg(long)]
@@ -87,12 +88,12 @@ pub fn run(args: FixArgs) -> Result<u8> {
     super::set_threads(args.threads)?;
     let corrector = load_corrector(args.model.as_deref(), args.engine)?;
     let options = fix_options(&args)?;
-    let output = if args.check {
-        Output::Quiet
-    } else if args.json {
+    let output = if args.json {
         Output::Json
     } else if args.diff {
         Output::Diff
+    } else if args.check {
+        Output::Quiet
     } else {
         Output::Text
     };
