@@ -33,10 +33,6 @@ impl Budget {
             max_inputs: Some(inputs),
         }
     }
-
-    pub fn is_unlimited(&self) -> bool {
-        self.deadline.is_none() && self.max_inputs.is_none()
-    }
 }
 
 /// Why a stage stopped: the budget ran out, or something failed.
@@ -87,7 +83,7 @@ impl Meter {
         }
         if let Some(deadline) = self.budget.deadline {
             let now = Instant::now();
-            let began = *self.began.get().get_or_insert(now);
+            let began = self.began.get().unwrap_or(now);
             self.began.set(Some(began));
             let done = self.used.get();
             let pace = (now - began)
