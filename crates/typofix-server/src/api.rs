@@ -6,6 +6,7 @@
 //! LanguageTool clients index).
 
 use serde::{Deserialize, Serialize};
+use typofix::text::{Offsets, Unit};
 use typofix::{Edit, Fix, FixOptions};
 
 use crate::error::ApiError;
@@ -83,37 +84,8 @@ pub struct BatchResponse {
     pub results: Vec<FixResponse>,
 }
 
-/// Converts byte offsets into `text` to UTF-16 offsets, for ascending
-/// offsets in one pass.
-pub struct Utf16Offsets<'a> {
-    text: &'a str,
-    byte: usize,
-    unit: usize,
-}
-
-impl<'a> Utf16Offsets<'a> {
-    pub fn new(text: &'a str) -> Self {
-        Utf16Offsets {
-            text,
-            byte: 0,
-            unit: 0,
-        }
-    }
-
-    /// The UTF-16 offset of byte offset `at` (a char boundary, at or after
-    /// the previous one asked).
-    pub fn at(&mut self, at: usize) -> usize {
-        if at < self.byte {
-            *self = Utf16Offsets::new(self.text);
-        }
-        self.unit += self.text[self.byte..at].encode_utf16().count();
-        self.byte = at;
-        self.unit
-    }
-}
-
 pub fn edits_with_utf16(text: &str, edits: Vec<Edit>) -> Vec<ApiEdit> {
-    let mut offsets = Utf16Offsets::new(text);
+    let mut offsets = Offsets::new(text, Unit::Utf16);
     edits
         .into_iter()
         .map(|e| {
@@ -134,28 +106,9 @@ pub fn edits_with_utf16(text: &str, edits: Vec<Edit>) -> Vec<ApiEdit> {
 
 pub fn response(original: &str, fix: Fix) -> FixResponse {
     FixResponse {
-        unchecked_utf16: fix
-            .unchecked
-            .map(|at| original[..at].encode_utf16().count()),
+        unchecked_utf16: fix.unchecked.map(|at| Unit::Utf16.len(&original[..at])),
         unchecked: fix.unchecked,
         edits: edits_with_utf16(original, fix.edits),
         text: fix.text,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utf16_offsets_count_surrogate_pairs_as_two_units() {
-        let text = "é😀 teh";
-        let mut o = Utf16Offsets::new(text);
-        // é: 2 bytes, 1 unit; 😀: 4 bytes, 2 units.
-        assert_eq!(o.at(0), 0);
-        assert_eq!(o.at(2), 1);
-        assert_eq!(o.at(7), 4);
-        assert_eq!(o.at(10), 7);
-        assert_eq!(o.at(2), 1, "going back restarts");
     }
 }

@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use typofix::text::{Offsets, Unit};
 use typofix::{Edit, ErrorKind, Fix, FixOptions};
 
-use crate::api::Utf16Offsets;
 use crate::error::ApiError;
 
 /// The form fields we read; LanguageTool's others (level, enabledRules, …)
@@ -181,7 +181,7 @@ fn context(full: &str, start: usize, end: usize) -> Context {
 /// Segments the request's time did not cover make `incompleteResults`
 /// true, as LanguageTool says of a check cut short.
 pub fn response(document: &Document, fixes: Vec<Fix>) -> Value {
-    let mut offsets = Utf16Offsets::new(&document.full);
+    let mut offsets = Offsets::new(&document.full, Unit::Utf16);
     let mut matches = Vec::new();
     let incomplete = fixes.iter().any(|f| f.unchecked.is_some());
     for (segment, fix) in document.segments.iter().zip(fixes) {

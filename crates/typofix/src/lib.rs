@@ -22,6 +22,7 @@
 //! - [`correct`]: the corrector, one module per stage;
 //! - [`package`]: a corrector model on disk, and the one built into typofix.
 
+pub mod allow;
 pub mod atomic;
 pub mod confusion;
 pub mod correct;

@@ -153,14 +153,7 @@ fn builtin() -> Result<Corrector> {
 fn fix_options(args: &FixArgs) -> Result<FixOptions> {
     let mut words = args.allow.clone();
     for path in &args.allow_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the allow-list {}", path.display()))?;
-        words.extend(
-            text.lines()
-                .map(|l| l.split('#').next().unwrap_or("").trim())
-                .filter(|w| !w.is_empty())
-                .map(String::from),
-        );
+        words.extend(typofix::allow::read(path).context("cannot read the allow-list")?);
     }
     Ok(FixOptions {
         threshold: args.threshold,
