@@ -51,6 +51,8 @@ enum Command {
     Export(commands::export::ExportCommand),
     /// Serve corrections over HTTP: a JSON API and LanguageTool's.
     Serve(commands::serve::ServeArgs),
+    /// Run the language server on stdio, for editors.
+    Lsp(commands::lsp::LspArgs),
     /// Measure speed.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Train(cmd) => commands::train::run(cmd).map(|()| 0),
         Command::Export(cmd) => commands::export::run(cmd).map(|()| 0),
         Command::Serve(args) => commands::serve::run(args).map(|()| 0),
+        Command::Lsp(args) => commands::lsp::run(args).map(|()| 0),
         Command::Bench(cmd) => commands::bench::run(cmd).map(|()| 0),
     };
     match result {

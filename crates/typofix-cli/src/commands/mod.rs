@@ -3,6 +3,7 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod fix;
+pub mod lsp;
 pub mod model;
 pub mod serve;
 pub mod train;
