@@ -14,6 +14,8 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("missing or wrong bearer token")]
     Unauthorized,
+    #[error("the request body did not arrive within {0} ms")]
+    ReadTimeout(u64),
     #[error("the server is busy: {0} requests are queued; retry later")]
     QueueFull(usize),
     #[error("the request took longer than its deadline of {0} ms")]
@@ -34,6 +36,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::ReadTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -48,6 +51,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::TooLarge(_) => "too_large",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::ReadTimeout(_) => "read_timeout",
             ApiError::QueueFull(_) => "queue_full",
             ApiError::Timeout(_) => "timeout",
             ApiError::Unavailable => "unavailable",
@@ -80,6 +84,13 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, "1".parse().expect("a header"));
+            }
+            // The body was not read: the connection cannot carry another
+            // request.
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT => {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, "close".parse().expect("a header"));
             }
             _ => {}
         }

@@ -37,6 +37,10 @@ use typofix::{Corrector, Fix, FixOptions};
 pub use auth::Token;
 pub use batcher::{BatchConfig, Batcher};
 pub use error::ApiError;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use metrics::Metrics;
 
 /// How long past a request's deadline its handler waits for the worker's
@@ -54,6 +58,9 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// Deadline of a request, from its arrival.
     pub timeout: Duration,
+    /// How long a client may take to send a request's headers, and then
+    /// its body; a slow one is cut off (408 for a body).
+    pub read_timeout: Duration,
     pub token: Option<Token>,
     /// Origins allowed by CORS; none: CORS is off.
     pub cors_origins: Vec<String>,
@@ -73,6 +80,7 @@ impl Default for ServerConfig {
             },
             max_body: 1 << 20,
             timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
             token: None,
             cors_origins: Vec::new(),
             max_texts: 256,
@@ -254,7 +262,10 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         {
             ApiError::Unauthorized.into_response()
         }
-        _ => next.run(request).await,
+        _ => match whole_body(request, &state.config).await {
+            Ok(request) => next.run(request).await,
+            Err(e) => e.into_response(),
+        },
     };
     let status = response.status();
     if let Some(error::ErrorCode(code)) = response.extensions().get::<error::ErrorCode>() {
@@ -266,6 +277,35 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         .metrics
         .observe_request(&endpoint, status.as_u16(), start.elapsed().as_secs_f64());
     response
+}
+
+/// The request with its body read, within the size limit and the read
+/// timeout. A body announced as too large is refused before any of it is
+/// read, and a client that sends slowly cannot hold a connection for longer
+/// than the timeout.
+async fn whole_body(request: Request, config: &ServerConfig) -> Result<Request, ApiError> {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > config.max_body as u64) {
+        return Err(ApiError::TooLarge(config.max_body));
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, config.max_body);
+    let bytes = match tokio::time::timeout(config.read_timeout, read).await {
+        Err(_) => return Err(ApiError::ReadTimeout(config.read_timeout.as_millis() as u64)),
+        Ok(Err(e)) => {
+            let e = e.into_inner();
+            return Err(if e.is::<http_body_util::LengthLimitError>() {
+                ApiError::TooLarge(config.max_body)
+            } else {
+                ApiError::BadRequest(format!("the request body could not be read: {e}"))
+            });
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// The service's routes and layers.
@@ -299,15 +339,53 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Serves until `shutdown` resolves: then stops accepting, finishes the
 /// requests in flight and the queued work, and returns.
+///
+/// The accept loop is ours, not `axum::serve`'s, for one setting that one
+/// does not expose: hyper's timeout on reading a request's headers, which
+/// needs a timer, so that a client that sends its headers slowly is cut
+/// off after `read_timeout` (the body's timeout is in [`whole_body`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    // The router's clones are gone with the server; stop the workers.
+    let app = router(state.clone());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.read_timeout);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before
+                    // it was accepted: wait a moment rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    drop(app);
+    // The router's clones are gone with the connections; stop the workers.
     if let Ok(state) = Arc::try_unwrap(state) {
         tokio::task::spawn_blocking(move || state.shutdown())
             .await

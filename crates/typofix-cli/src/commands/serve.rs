@@ -36,9 +36,14 @@ pub struct ServeArgs {
     /// Largest request body, in bytes (413 above).
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
-    /// A request's deadline, in ms (504 when missed).
+    /// A request's deadline, in ms: what its text had not had checked by
+    /// then comes back unchecked (504 only if it never reached a worker).
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// How long a client may take to send a request's headers, and then
+    /// its body, in ms; a slower one is cut off (408 for a body).
+    #[arg(long, default_value_t = 10_000)]
+    read_timeout_ms: u64,
     /// A file holding the bearer token that requests must carry [default:
     /// $TYPOFIX_TOKEN if set; otherwise no token is needed].
     #[arg(long)]
@@ -67,6 +72,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         },
         max_body: args.max_body,
         timeout: Duration::from_millis(args.timeout_ms),
+        read_timeout: Duration::from_millis(args.read_timeout_ms),
         token,
         cors_origins: args.cors_origin.clone(),
         ..ServerConfig::default()
