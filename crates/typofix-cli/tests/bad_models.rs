@@ -1,7 +1,8 @@
-//! Damaged models, from the CLI and the server: a truncated, bit-flipped,
-//! wrong-dtype or wrong-shape `model.safetensors` is refused at start-up
-//! with an error that names the file and says what is wrong, and exit code
-//! 2, never a panic and never a request that fails later.
+//! Damaged models, from the CLI, the server and the language server: a
+//! truncated, bit-flipped, wrong-dtype or wrong-shape `model.safetensors`
+//! is refused at start-up with an error that names the file and says what
+//! is wrong, and exit code 2, never a panic and never a request that fails
+//! later.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -68,9 +69,25 @@ fn serve_with(model: &Path) -> Output {
         .unwrap()
 }
 
-/// Both front ends refuse the model at start-up, saying `reason`.
+/// The language server, with no editor on its stdin: a good model would
+/// wait for the handshake, then end when stdin closes.
+fn lsp_with(model: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_typofix"))
+        .args(["lsp", "--model"])
+        .arg(model)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Every front refuses the model at start-up, saying `reason`.
 fn refused(model: &Path, reason: &str) {
-    for (front, out) in [("fix", fix_with(model)), ("serve", serve_with(model))] {
+    let fronts = [
+        ("fix", fix_with(model)),
+        ("serve", serve_with(model)),
+        ("lsp", lsp_with(model)),
+    ];
+    for (front, out) in fronts {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{front}: {stderr}");
         assert!(stderr.contains("model.safetensors"), "{front}: {stderr}");
