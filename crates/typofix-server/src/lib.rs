@@ -43,12 +43,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use metrics::Metrics;
 
-/// How long past a request's deadline its handler waits for the worker's
-/// answer. The worker starts no model batch that would end after the
-/// deadline at its pace so far, but the first batch has no pace yet, and
-/// on a small, busy machine one batch of long inputs takes about a second.
-const REPLY_GRACE: Duration = Duration::from_secs(2);
-
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -58,6 +52,13 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// Deadline of a request, from its arrival.
     pub timeout: Duration,
+    /// How long past a request's deadline its handler waits for the
+    /// worker's answer before it gives up with 504. The worker starts no
+    /// model batch that would end after the deadline at its pace so far,
+    /// but the first group's candidates and first batch run before there
+    /// is a pace: about a second on a small, busy machine, and more in a
+    /// debug build.
+    pub reply_grace: Duration,
     /// How long a client may take to send a request's headers, and then
     /// its body; a slow one is cut off (408 for a body).
     pub read_timeout: Duration,
@@ -80,6 +81,7 @@ impl Default for ServerConfig {
             },
             max_body: 1 << 20,
             timeout: Duration::from_secs(10),
+            reply_grace: Duration::from_secs(2),
             read_timeout: Duration::from_secs(10),
             token: None,
             cors_origins: Vec::new(),
@@ -125,7 +127,7 @@ impl AppState {
         let deadline = arrived + self.config.timeout;
         let reply = self.batcher.submit(texts, options, deadline)?;
         let timeout_ms = self.config.timeout.as_millis() as u64;
-        match tokio::time::timeout_at((deadline + REPLY_GRACE).into(), reply).await {
+        match tokio::time::timeout_at((deadline + self.config.reply_grace).into(), reply).await {
             Ok(Ok(result)) => result.map_err(|e| match e {
                 ApiError::Unavailable => ApiError::Timeout(timeout_ms),
                 other => other,
