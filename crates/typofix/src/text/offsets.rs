@@ -54,27 +54,6 @@ impl<'a> Offsets<'a> {
         self.byte = byte;
         self.at
     }
-
-    /// The byte offset of offset `at` in this unit, or `None` where `at` is
-    /// past the end or inside a character (half of a surrogate pair). The
-    /// inverse of [`Offsets::at`].
-    pub fn byte(&self, at: usize) -> Option<usize> {
-        let mut count = 0;
-        for (byte, c) in self.text.char_indices() {
-            if count == at {
-                return Some(byte);
-            }
-            if count > at {
-                return None;
-            }
-            count += match self.unit {
-                Unit::Byte => c.len_utf8(),
-                Unit::Utf16 => c.len_utf16(),
-                Unit::CodePoint => 1,
-            };
-        }
-        (count == at).then_some(self.text.len())
-    }
 }
 
 #[cfg(test)]
@@ -99,20 +78,5 @@ mod tests {
     fn code_points_count_each_character_once() {
         let mut o = Offsets::new(TEXT, Unit::CodePoint);
         assert_eq!([0, 2, 6, 7, 10].map(|b| o.at(b)), [0, 1, 2, 3, 6]);
-    }
-
-    #[test]
-    fn byte_is_the_inverse_of_at_and_refuses_half_a_character() {
-        for unit in [Unit::Byte, Unit::Utf16, Unit::CodePoint] {
-            let mut o = Offsets::new(TEXT, unit);
-            for (byte, _) in TEXT.char_indices().chain([(TEXT.len(), ' ')]) {
-                let at = o.at(byte);
-                assert_eq!(o.byte(at), Some(byte), "{unit:?} at byte {byte}");
-            }
-        }
-        let utf16 = Offsets::new(TEXT, Unit::Utf16);
-        assert_eq!(utf16.byte(2), None, "inside the surrogate pair");
-        assert_eq!(utf16.byte(8), None, "past the end");
-        assert_eq!(Offsets::new(TEXT, Unit::Byte).byte(1), None, "inside é");
     }
 }
