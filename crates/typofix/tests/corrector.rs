@@ -317,8 +317,18 @@ const COMMON_WORDS: &[&str] = &[
 ];
 
 #[test]
-fn the_ane_engine_makes_the_same_corrections_as_the_standard_one() {
-    use typofix::model::Engine;
+fn the_ane_engine_makes_the_same_corrections_as_the_fused_one() {
+    same_corrections_as_the_default_engine(typofix::model::Engine::Ane);
+}
+
+#[test]
+fn the_standard_engine_makes_the_same_corrections_as_the_fused_one() {
+    same_corrections_as_the_default_engine(typofix::model::Engine::Standard);
+}
+
+/// On bea322's first 24 texts, `engine` makes exactly the corrections of
+/// the default (fused) engine.
+fn same_corrections_as_the_default_engine(engine: typofix::model::Engine) {
     let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/eval-dev/bea322.jsonl");
     let texts: Vec<String> = std::fs::read_to_string(&dev)
@@ -333,23 +343,24 @@ fn the_ane_engine_makes_the_same_corrections_as_the_standard_one() {
         })
         .collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let ane = corrector().clone().with_engine(Engine::Ane).unwrap();
-    assert_eq!(ane.engine(), Engine::Ane);
+    let other = corrector().clone().with_engine(engine).unwrap();
+    assert_eq!(other.engine(), engine);
+    assert_eq!(corrector().engine(), typofix::model::Engine::Fused);
     let options = FixOptions::default();
-    let standard = corrector().fix_batch(&texts, &options).unwrap();
-    let ane = ane.fix_batch(&texts, &options).unwrap();
+    let fused = corrector().fix_batch(&texts, &options).unwrap();
+    let other = other.fix_batch(&texts, &options).unwrap();
     assert!(
-        standard.iter().filter(|f| f.changed()).count() >= 20,
+        fused.iter().filter(|f| f.changed()).count() >= 20,
         "a real test"
     );
-    for ((text, s), a) in texts.iter().zip(&standard).zip(&ane) {
-        assert_eq!(s.text, a.text, "{text}");
+    for ((text, f), o) in texts.iter().zip(&fused).zip(&other) {
+        assert_eq!(f.text, o.text, "{text}");
         let spans = |f: &typofix::Fix| -> Vec<(usize, usize, String)> {
             f.edits
                 .iter()
                 .map(|e| (e.start, e.end, e.replacement.clone()))
                 .collect()
         };
-        assert_eq!(spans(s), spans(a), "{text}");
+        assert_eq!(spans(f), spans(o), "{text}");
     }
 }

@@ -11,9 +11,10 @@ use typofix_train::train::init_model;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// Time the language model's inference, standard vs ANE form on CPU:
-    /// latency per call (median, p90, p99) and throughput, for each
-    /// engine, sequence length, batch size and thread count (compare with
+    /// Time the language model's inference on CPU in each engine (fused,
+    /// int8, standard, ANE form): latency per call (median, p90, p99) and
+    /// throughput, for each engine, sequence length, batch size and thread
+    /// count (compare with
     /// scripts/bench_inference_peers.py: PyTorch and ONNX Runtime).
     Model(ModelBenchArgs),
     /// Time MLM training steps on a synthetic batch (compare with
@@ -60,7 +61,7 @@ pub struct ModelBenchArgs {
     /// A checkpoint directory instead.
     #[arg(long)]
     model: Option<PathBuf>,
-    #[arg(long, value_delimiter = ',', default_value = "standard,ane")]
+    #[arg(long, value_delimiter = ',', default_value = "fused,standard,ane")]
     engines: Vec<Engine>,
     /// Sequence lengths; those above the model's positions are skipped.
     #[arg(long, value_delimiter = ',', default_value = "16,32,128")]

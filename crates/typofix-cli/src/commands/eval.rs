@@ -47,8 +47,8 @@ pub struct EvalArgs {
     /// among the readings the corrector weighs (no model is run).
     #[arg(long)]
     oracle: bool,
-    /// How the language model runs: standard or ane (see `typofix fix`).
-    #[arg(long, default_value = "standard")]
+    /// How the language model runs: fused, standard or ane (see `typofix fix`).
+    #[arg(long, default_value = "fused")]
     engine: typofix::model::Engine,
     #[arg(long)]
     threads: Option<usize>,

@@ -55,9 +55,11 @@ pub struct FixArgs {
     /// A file of words never to correct, one per line (# starts a comment).
     #[arg(long, value_name = "PATH")]
     allow_file: Vec<PathBuf>,
-    /// How the language model runs: standard, or ane (the Apple Neural
-    /// Engine's BC1S layout, on CPU: the computation of `export coreml`).
-    #[arg(long, default_value = "standard")]
+    /// How the language model runs: fused (hand-fused CPU kernels over
+    /// unpadded batches), standard (candle's ops: the reference, and what a
+    /// GPU runs), or ane (the Apple Neural Engine's BC1S layout, on CPU: the
+    /// computation of `export coreml`).
+    #[arg(long, default_value = "fused")]
     engine: Engine,
     #[arg(long)]
     threads: Option<usize>,

@@ -20,6 +20,6 @@ pub struct LspArgs {
 pub fn run(args: LspArgs) -> Result<()> {
     // Load first, so that a broken model fails before the handshake, on
     // stderr, where editors show a server's start-up errors.
-    let corrector = super::fix::load_corrector(args.model.as_deref(), Engine::Standard)?;
+    let corrector = super::fix::load_corrector(args.model.as_deref(), Engine::default())?;
     typofix_lsp::run_stdio(corrector).context("the language server stopped")
 }

@@ -18,8 +18,8 @@ pub struct ServeArgs {
     /// A model directory [default: the model built into typofix].
     #[arg(long)]
     model: Option<PathBuf>,
-    /// How the language model runs: standard or ane.
-    #[arg(long, default_value = "standard")]
+    /// How the language model runs: fused, standard or ane (see `typofix fix`).
+    #[arg(long, default_value = "fused")]
     engine: Engine,
     /// Inference threads; each corrects a micro-batch at a time.
     #[arg(long, default_value_t = 2)]

@@ -20,10 +20,10 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use candle_core::{Tensor, D};
+use candle_core::{Device, Tensor};
 
 use super::budget::{Halt, Meter};
-use crate::model::{Detector, MaskedLm, Pass};
+use crate::model::{Detector, Hidden, MaskedLm, Pass};
 use crate::tokenizer::Tokenizer;
 use crate::Error;
 
@@ -315,71 +315,64 @@ impl Scorer {
         inputs: &[&Input],
         positions: &[Vec<usize>],
     ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
-        let (hidden, width) = self.hidden(inputs)?;
-        self.rows_at(&hidden, width, positions)
+        let hidden = self.hidden(inputs)?;
+        self.rows_at(&hidden, positions)
     }
 
     /// Runs a batch unmasked: the log-softmax rows at `positions`, and the
-    /// detection head's probability at every token (padding included).
+    /// detection head's probability at every token.
     #[allow(clippy::type_complexity)]
     fn read_batch(
         &self,
         inputs: &[&Input],
         positions: &[Vec<usize>],
     ) -> Result<(Vec<Vec<Vec<f32>>>, Vec<Option<Vec<f32>>>), Error> {
-        let (hidden, width) = self.hidden(inputs)?;
-        let rows = self.rows_at(&hidden, width, positions)?;
+        let hidden = self.hidden(inputs)?;
+        let rows = self.rows_at(&hidden, positions)?;
         let wrong = match &self.detector {
-            Some(head) => candle_nn::ops::sigmoid(&head.forward(&hidden, Pass::Infer)?)?
-                .to_vec2::<f32>()?
-                .into_iter()
-                .map(Some)
-                .collect(),
+            Some(head) => {
+                let states = Tensor::from_slice(
+                    &hidden.rows,
+                    (hidden.rows.len() / hidden.dim, hidden.dim),
+                    &Device::Cpu,
+                )?;
+                let wrong = candle_nn::ops::sigmoid(&head.forward(&states, Pass::Infer)?)?
+                    .to_vec1::<f32>()?;
+                hidden
+                    .seqs
+                    .iter()
+                    .map(|seq| Some(wrong[seq.clone()].to_vec()))
+                    .collect()
+            }
             None => vec![None; inputs.len()],
         };
         Ok((rows, wrong))
     }
 
-    /// The last hidden states of a padded batch, and its width.
-    fn hidden(&self, inputs: &[&Input]) -> Result<(Tensor, usize), Error> {
-        let device = self.model.device();
-        let width = inputs.iter().map(|i| i.ids.len()).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(inputs.len() * width);
-        let mut mask = Vec::with_capacity(inputs.len() * width);
-        for input in inputs {
-            ids.extend_from_slice(&input.ids);
-            mask.extend(std::iter::repeat_n(1u32, input.ids.len()));
-            let pad = width - input.ids.len();
-            ids.extend(std::iter::repeat_n(self.tokenizer.pad_id, pad));
-            mask.extend(std::iter::repeat_n(0u32, pad));
-        }
-        let shape = (inputs.len(), width);
-        let ids = Tensor::from_vec(ids, shape, device)?;
-        let mask = Tensor::from_vec(mask, shape, device)?;
-        Ok((self.model.hidden_states(&ids, &mask)?, width))
+    /// The last hidden states of a batch, unpadded.
+    fn hidden(&self, inputs: &[&Input]) -> Result<Hidden, Error> {
+        let sequences: Vec<&[u32]> = inputs.iter().map(|i| i.ids.as_slice()).collect();
+        self.model.encode(&sequences)
     }
 
     /// The MLM head's log-softmax rows at `positions` of each input.
     fn rows_at(
         &self,
-        hidden: &Tensor,
-        width: usize,
+        hidden: &Hidden,
         positions: &[Vec<usize>],
     ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
-        let device = self.model.device();
-        let flat = hidden.flatten_to(1)?;
-        let mut rows: Vec<u32> = Vec::new();
+        let mut picked: Vec<f32> = Vec::new();
         for (n, at) in positions.iter().enumerate() {
-            rows.extend(at.iter().map(|&p| (n * width + p) as u32));
+            for &p in at {
+                picked.extend_from_slice(hidden.row(n, p));
+            }
         }
-        if rows.is_empty() {
+        if picked.is_empty() {
             return Ok(vec![Vec::new(); positions.len()]);
         }
-        let picked = flat.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
-        let logits = self.model.mlm_logits(&picked)?;
-        let mut log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?
-            .to_vec2::<f32>()?
-            .into_iter();
+        let vocab = self.model.config().vocab_size;
+        let log_probs = self.model.log_probs(&picked)?;
+        let mut log_probs = log_probs.chunks_exact(vocab).map(<[f32]>::to_vec);
         Ok(positions
             .iter()
             .map(|at| log_probs.by_ref().take(at.len()).collect())

@@ -148,7 +148,7 @@ impl Corrector {
         let phonetic = PhoneticIndex::new(&lexicon, phonetic::MIN_COUNT);
         let known = candidates::known_misspellings(&lexicon, &parts.misspellings);
         let apostrophes = candidates::apostrophe_forms(&lexicon, settings.candidate_min_count);
-        let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::Standard)?;
+        let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::default())?;
         Ok(Corrector {
             checkpoint: parts.checkpoint,
             scorer: Scorer::new(model, parts.tokenizer, parts.detector),

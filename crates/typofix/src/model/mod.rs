@@ -10,6 +10,7 @@ mod detector;
 mod distilbert;
 mod engine;
 mod fill_mask;
+mod fused;
 mod kernels;
 mod pass;
 
@@ -30,4 +31,5 @@ pub use distilbert::{
 };
 pub use engine::{Engine, MaskedLm};
 pub use fill_mask::{fill_mask, Candidate, MaskPrediction};
+pub use fused::{FusedMaskedLm, Hidden, Int8Kernel, Precision};
 pub use pass::{DropoutSource, Pass};

@@ -1,0 +1,352 @@
+//! The fused engine: DistilBERT inference on the CPU over ragged batches,
+//! with hand-fused kernels ([`ops`]).
+//!
+//! The corrector's inputs are sentences of very different lengths. Padded
+//! to a common length, a third of the tokens the candle engine ran were
+//! padding (measured on ewt_typos_train). Here sequences are laid end to
+//! end: every linear layer runs once over all real tokens of the batch, and
+//! only attention looks at sequence boundaries. The queries' 1/√d scale is
+//! folded into their weights, and q, k and v are one product.
+//!
+//! The encoder's linear layers run in f32 or, with [`Precision::Int8`],
+//! on int8 weights ([`int8`]); the MLM head stays in f32, since candidates
+//! are told apart by small differences of its log-probabilities.
+//!
+//! The math is Hugging Face's `DistilBertForMaskedLM` in inference; the
+//! tests check it against the standard engine.
+
+mod int8;
+mod ops;
+
+use std::ops::Range;
+
+use candle_core::Tensor;
+
+use super::config::{Activation, Config, LAYER_NORM_EPS};
+use super::Checkpoint;
+use crate::Error;
+use int8::Int8Dense;
+pub use int8::Kernel as Int8Kernel;
+use ops::{Dense, Norm};
+
+/// How the encoder's linear layers store their weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    /// Per-channel int8 weights, activations quantised per token.
+    Int8,
+}
+
+/// A linear layer in either precision.
+#[derive(Debug, Clone)]
+enum Linear {
+    F32(Dense),
+    Int8(Int8Dense),
+}
+
+impl Linear {
+    fn new(weight: &[f32], bias: Vec<f32>, precision: Precision) -> Linear {
+        match precision {
+            Precision::F32 => Linear::F32(Dense::from_out_in(weight, bias)),
+            Precision::Int8 => Linear::Int8(Int8Dense::quantise(weight, bias)),
+        }
+    }
+
+    fn forward(&self, x: &[f32], y: &mut [f32]) {
+        match self {
+            Linear::F32(d) => d.forward(x, y),
+            Linear::Int8(d) => d.forward(x, y),
+        }
+    }
+}
+
+/// The last hidden states of a ragged batch: the rows of every sequence,
+/// end to end.
+#[derive(Debug, Clone)]
+pub struct Hidden {
+    /// (tokens × dim), row-major.
+    pub rows: Vec<f32>,
+    pub dim: usize,
+    /// The token range of each sequence.
+    pub seqs: Vec<Range<usize>>,
+}
+
+impl Hidden {
+    /// Lays out sequences end to end; `rows` has one row per token.
+    pub fn new(rows: Vec<f32>, dim: usize, lengths: impl IntoIterator<Item = usize>) -> Hidden {
+        let mut seqs = Vec::new();
+        let mut at = 0;
+        for len in lengths {
+            seqs.push(at..at + len);
+            at += len;
+        }
+        debug_assert_eq!(rows.len(), at * dim);
+        Hidden { rows, dim, seqs }
+    }
+
+    /// The hidden state of token `position` of sequence `seq`.
+    pub fn row(&self, seq: usize, position: usize) -> &[f32] {
+        let at = self.seqs[seq].start + position;
+        &self.rows[at * self.dim..(at + 1) * self.dim]
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    qkv: Linear,
+    out: Linear,
+    attention_norm: Norm,
+    ffn_in: Linear,
+    ffn_out: Linear,
+    output_norm: Norm,
+}
+
+/// DistilBERT for masked language modelling, for inference with fused
+/// kernels.
+#[derive(Debug, Clone)]
+pub struct FusedMaskedLm {
+    config: Config,
+    precision: Precision,
+    /// (vocab × dim): the word embeddings, and the projector's weight.
+    word_embeddings: Vec<f32>,
+    position_embeddings: Vec<f32>,
+    embedding_norm: Norm,
+    blocks: Vec<Block>,
+    vocab_transform: Dense,
+    vocab_norm: Norm,
+    /// The projector as (dim × vocab), for `gemm`.
+    projector: Dense,
+}
+
+impl FusedMaskedLm {
+    /// Builds the engine from a checkpoint's tensors (copied into its own
+    /// layout), in f32.
+    pub fn from_checkpoint(checkpoint: &Checkpoint) -> Result<FusedMaskedLm, Error> {
+        FusedMaskedLm::with_precision(checkpoint, Precision::F32)
+    }
+
+    /// Builds the engine with the encoder's weights in `precision`.
+    pub fn with_precision(
+        checkpoint: &Checkpoint,
+        precision: Precision,
+    ) -> Result<FusedMaskedLm, Error> {
+        let cfg = &checkpoint.config;
+        let get = |name: &str| -> Result<Vec<f32>, Error> {
+            let tensor = checkpoint.tensors.get(name).ok_or_else(|| {
+                Error::InvalidArgument(format!("the checkpoint has no tensor {name}"))
+            })?;
+            Ok(tensor.flatten_all()?.to_vec1::<f32>()?)
+        };
+        let linear = |prefix: &str| -> Result<Linear, Error> {
+            Ok(Linear::new(
+                &get(&format!("{prefix}.weight"))?,
+                get(&format!("{prefix}.bias"))?,
+                precision,
+            ))
+        };
+        let norm = |prefix: &str| -> Result<Norm, Error> {
+            Ok(Norm {
+                weight: get(&format!("{prefix}.weight"))?,
+                bias: get(&format!("{prefix}.bias"))?,
+                eps: LAYER_NORM_EPS as f32,
+            })
+        };
+        let scale = 1.0 / ((cfg.dim / cfg.n_heads) as f32).sqrt();
+        let blocks = (0..cfg.n_layers)
+            .map(|i| {
+                let p = format!("distilbert.transformer.layer.{i}");
+                let (mut weight, mut bias) = (Vec::new(), Vec::new());
+                for (name, factor) in [("q_lin", scale), ("k_lin", 1.0), ("v_lin", 1.0)] {
+                    let at = format!("{p}.attention.{name}");
+                    weight.extend(get(&format!("{at}.weight"))?.iter().map(|v| v * factor));
+                    bias.extend(get(&format!("{at}.bias"))?.iter().map(|v| v * factor));
+                }
+                Ok(Block {
+                    qkv: Linear::new(&weight, bias, precision),
+                    out: linear(&format!("{p}.attention.out_lin"))?,
+                    attention_norm: norm(&format!("{p}.sa_layer_norm"))?,
+                    ffn_in: linear(&format!("{p}.ffn.lin1"))?,
+                    ffn_out: linear(&format!("{p}.ffn.lin2"))?,
+                    output_norm: norm(&format!("{p}.output_layer_norm"))?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let word_embeddings = get("distilbert.embeddings.word_embeddings.weight")?;
+        Ok(FusedMaskedLm {
+            config: cfg.clone(),
+            precision,
+            projector: Dense::from_out_in(&word_embeddings, get("vocab_projector.bias")?),
+            word_embeddings,
+            position_embeddings: get("distilbert.embeddings.position_embeddings.weight")?,
+            embedding_norm: norm("distilbert.embeddings.LayerNorm")?,
+            blocks,
+            vocab_transform: Dense::from_out_in(
+                &get("vocab_transform.weight")?,
+                get("vocab_transform.bias")?,
+            ),
+            vocab_norm: norm("vocab_layer_norm")?,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The last hidden states of each sequence of token ids (each with its
+    /// `[CLS]` and `[SEP]`, at most the model's positions long).
+    pub fn encode(&self, sequences: &[&[u32]]) -> Result<Hidden, Error> {
+        let cfg = &self.config;
+        let d = cfg.dim;
+        if let Some(long) = sequences
+            .iter()
+            .find(|s| s.len() > cfg.max_position_embeddings)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "a sequence of {} tokens is longer than the model's {} positions",
+                long.len(),
+                cfg.max_position_embeddings
+            )));
+        }
+        let tokens: usize = sequences.iter().map(|s| s.len()).sum();
+        let mut x = Vec::with_capacity(tokens * d);
+        for seq in sequences {
+            for (position, &id) in seq.iter().enumerate() {
+                let id = id as usize;
+                if id >= cfg.vocab_size {
+                    return Err(Error::InvalidArgument(format!(
+                        "token id {id} is outside the model's vocabulary of {}",
+                        cfg.vocab_size
+                    )));
+                }
+                let word = &self.word_embeddings[id * d..(id + 1) * d];
+                let place = &self.position_embeddings[position * d..(position + 1) * d];
+                x.extend(word.iter().zip(place).map(|(w, p)| w + p));
+            }
+        }
+        self.embedding_norm.add_and_normalise(&mut x, &[]);
+        let hidden = Hidden::new(x, d, sequences.iter().map(|s| s.len()));
+        let mut x = hidden.rows;
+        let seqs = hidden.seqs;
+        // Scratch buffers, reused by every block.
+        let mut qkv = vec![0f32; tokens * 3 * d];
+        let mut context = vec![0f32; tokens * d];
+        let mut branch = vec![0f32; tokens * d];
+        let mut inner = vec![0f32; tokens * cfg.hidden_dim];
+        for block in &self.blocks {
+            block.qkv.forward(&x, &mut qkv);
+            ops::attention(&qkv, &seqs, cfg.n_heads, &mut context);
+            block.out.forward(&context, &mut branch);
+            block.attention_norm.add_and_normalise(&mut x, &branch);
+            block.ffn_in.forward(&x, &mut inner);
+            activate(&mut inner, cfg.activation);
+            block.ffn_out.forward(&inner, &mut branch);
+            block.output_norm.add_and_normalise(&mut x, &branch);
+        }
+        Ok(Hidden {
+            rows: x,
+            dim: d,
+            seqs,
+        })
+    }
+
+    /// The MLM head's log-softmax over the vocabulary for each row of
+    /// `rows` (n × dim, row-major): (n × vocab), row-major.
+    pub fn log_probs(&self, rows: &[f32]) -> Vec<f32> {
+        let mut logits = self.logits(rows);
+        ops::log_softmax_rows(&mut logits, self.config.vocab_size);
+        logits
+    }
+
+    /// The MLM head's logits for each row of `rows`: (n × vocab).
+    pub fn logits(&self, rows: &[f32]) -> Vec<f32> {
+        let n = rows.len() / self.config.dim;
+        let mut h = vec![0f32; rows.len()];
+        self.vocab_transform.forward(rows, &mut h);
+        activate(&mut h, self.config.activation);
+        self.vocab_norm.add_and_normalise(&mut h, &[]);
+        let mut logits = vec![0f32; n * self.config.vocab_size];
+        self.projector.forward(&h, &mut logits);
+        logits
+    }
+
+    /// Logits at every position of a padded batch, (batch, seq, vocab), as
+    /// the other engines compute them; `attention_mask` marks real tokens
+    /// (each row's real tokens come first).
+    pub fn padded_logits(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<Tensor, Error> {
+        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
+        let logits = self.logits(&hidden.rows);
+        padded(
+            &logits,
+            &hidden.seqs,
+            width,
+            self.config.vocab_size,
+            input_ids,
+        )
+    }
+
+    /// Hidden states of a padded batch, (batch, seq, dim), zero at padding.
+    pub fn padded_hidden_states(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<Tensor, Error> {
+        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
+        padded(&hidden.rows, &hidden.seqs, width, hidden.dim, input_ids)
+    }
+
+    fn padded_hidden(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<(Hidden, usize), Error> {
+        let ids = input_ids
+            .to_dtype(candle_core::DType::U32)?
+            .to_vec2::<u32>()?;
+        let mask = attention_mask
+            .to_dtype(candle_core::DType::U32)?
+            .to_vec2::<u32>()?;
+        let width = ids.first().map_or(0, Vec::len);
+        let seqs: Vec<&[u32]> = ids
+            .iter()
+            .zip(&mask)
+            .map(|(ids, mask)| &ids[..mask.iter().filter(|&&m| m != 0).count()])
+            .collect();
+        Ok((self.encode(&seqs)?, width))
+    }
+}
+
+/// Rows of `values` (each `size` wide), one block per sequence, as a
+/// (batch, width, size) tensor with zeros at padding, on `like`'s device.
+fn padded(
+    values: &[f32],
+    seqs: &[Range<usize>],
+    width: usize,
+    size: usize,
+    like: &Tensor,
+) -> Result<Tensor, Error> {
+    let mut out = vec![0f32; seqs.len() * width * size];
+    for (n, seq) in seqs.iter().enumerate() {
+        out[n * width * size..][..seq.len() * size]
+            .copy_from_slice(&values[seq.start * size..seq.end * size]);
+    }
+    Ok(Tensor::from_vec(
+        out,
+        (seqs.len(), width, size),
+        like.device(),
+    )?)
+}
+
+fn activate(x: &mut [f32], activation: Activation) {
+    match activation {
+        Activation::Gelu => ops::gelu_in_place(x),
+        Activation::Relu => ops::relu_in_place(x),
+    }
+}
