@@ -14,6 +14,9 @@ use super::Pass;
 use super::{AneCheckpoint, AneDistilBertForMaskedLM, Checkpoint, Config, DistilBertForMaskedLM};
 use crate::Error;
 
+/// Where every engine's results are read back.
+static CPU: Device = Device::Cpu;
+
 /// Which form of the model runs inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,11 +158,7 @@ impl MaskedLm {
             }
         }
     }
-}
 
-static CPU: Device = Device::Cpu;
-
-impl MaskedLm {
     /// The last hidden states of sequences of token ids of any lengths
     /// (each with its `[CLS]` and `[SEP]`). The fused engine runs them
     /// unpadded; the others pad them into one batch.
