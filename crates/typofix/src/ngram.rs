@@ -26,6 +26,11 @@ pub const BOUNDARY: &str = "<s>";
 #[derive(Debug, Clone, Default)]
 pub struct Bigrams {
     counts: HashMap<u64, u32>,
+    /// Each word's pair counts summed as the first word and as the second:
+    /// the corpus's own view of how common it is, on the pairs' scale.
+    as_first: HashMap<u64, u64>,
+    as_second: HashMap<u64, u64>,
+    total: u64,
 }
 
 /// Counting: pairs by their words, to be pruned and saved.
@@ -35,9 +40,17 @@ pub struct BigramCounter {
 }
 
 fn key(a: &str, b: &str) -> u64 {
-    // FNV-1a, 64-bit: collisions among a few million pairs are negligible.
+    fnv(a.bytes().chain([b'\t']).chain(b.bytes()))
+}
+
+fn word_key(w: &str) -> u64 {
+    fnv(w.bytes())
+}
+
+/// FNV-1a, 64-bit: collisions among a few million pairs are negligible.
+fn fnv(bytes: impl Iterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in a.bytes().chain([b'\t']).chain(b.bytes()) {
+    for byte in bytes {
         h ^= u64::from(byte);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -120,7 +133,7 @@ impl Bigrams {
     }
 
     fn read(reader: impl BufRead) -> Result<Bigrams, String> {
-        let mut counts = HashMap::new();
+        let mut bigrams = Bigrams::default();
         for (n, line) in reader.lines().enumerate() {
             let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
             let bad = || {
@@ -132,33 +145,49 @@ impl Bigrams {
             let (pair, count) = line.split_once('\t').ok_or_else(bad)?;
             let (a, b) = pair.split_once(' ').ok_or_else(bad)?;
             let count: u32 = count.trim().parse().map_err(|_| bad())?;
-            counts.insert(key(a, b), count);
+            bigrams.counts.insert(key(a, b), count);
+            *bigrams.as_first.entry(word_key(a)).or_default() += u64::from(count);
+            *bigrams.as_second.entry(word_key(b)).or_default() += u64::from(count);
+            bigrams.total += u64::from(count);
         }
-        Ok(Bigrams { counts })
+        Ok(bigrams)
     }
 
     /// log P(`b` | `a`) with stupid backoff to the unigram (Brants et al.,
     /// 2007): relative frequency when the pair was seen, else 0.4 times the
-    /// word's frequency. Not normalised, which ranking does not need.
-    pub fn log_prob(&self, lexicon: &Lexicon, a: &str, b: &str) -> f64 {
+    /// word's frequency in the lexicon. Not normalised, which ranking does
+    /// not need.
+    ///
+    /// The pairs are counted in Wikipedia, where `it's` or `gonna` are rare;
+    /// the lexicon blends in conversational word lists. A seen pair's
+    /// relative frequency is therefore taken against the pair counts' own
+    /// totals, and then rescaled by `(P_lexicon(b) / P_pairs(b))^adaptation`
+    /// (unigram rescaling of a background model to a target domain): at 1, a
+    /// word that follows `a` as often as anything else does gets exactly its
+    /// lexicon frequency, so informal words are not priced at Wikipedia's
+    /// rates. At 0 the pairs speak for the corpus alone.
+    pub fn log_prob(&self, lexicon: &Lexicon, a: &str, b: &str, adaptation: f64) -> f64 {
         let pair = self.count(a, b);
         let total = lexicon.total().max(1) as f64;
-        if pair > 0 {
-            let context = if a == BOUNDARY {
-                // Sentences in the corpus: roughly one per 25 words.
-                total / 25.0
-            } else {
-                lexicon.count(a).max(1) as f64
-            };
-            (f64::from(pair) / context).min(1.0).ln()
-        } else {
+        if pair == 0 {
             let unigram = if b == BOUNDARY {
+                // Sentences in the corpus: roughly one per 25 words.
                 1.0 / 25.0
             } else {
                 (lexicon.count(b) as f64 + 0.5) / total
             };
-            (0.4 * unigram).ln()
+            return (0.4 * unigram).ln();
         }
+        let sum = |marginal: &HashMap<u64, u64>, w: &str| {
+            marginal.get(&word_key(w)).copied().unwrap_or(0).max(1) as f64
+        };
+        let mut log_p = (f64::from(pair) / sum(&self.as_first, a)).min(1.0).ln();
+        if b != BOUNDARY && adaptation != 0.0 {
+            let in_pairs = sum(&self.as_second, b) / self.total.max(1) as f64;
+            let in_lexicon = (lexicon.count(b) as f64 + 0.5) / total;
+            log_p += adaptation * (in_lexicon / in_pairs).ln();
+        }
+        log_p
     }
 }
 
@@ -189,8 +218,41 @@ mod tests {
         assert_eq!(counter.save(&path, 2, &lexicon).unwrap(), 6);
         let bigrams = Bigrams::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(bigrams.count("to", "the"), 3);
-        assert!(
-            bigrams.log_prob(&lexicon, "went", "to") > bigrams.log_prob(&lexicon, "went", "too")
-        );
+        for adaptation in [0.0, 1.0] {
+            assert!(
+                bigrams.log_prob(&lexicon, "went", "to", adaptation)
+                    > bigrams.log_prob(&lexicon, "went", "too", adaptation)
+            );
+        }
+    }
+
+    #[test]
+    fn adaptation_prices_a_word_at_the_lexicons_rate_not_the_corpuss() {
+        // The pairs come from text where `it's` is rare; the lexicon (with
+        // conversational lists blended in) knows it is as common as `its`.
+        let mut counter = BigramCounter::default();
+        for _ in 0..30 {
+            counter.add_text("and its parts");
+        }
+        for _ in 0..3 {
+            counter.add_text("and it's fine");
+        }
+        let mut lexicon = Lexicon::default();
+        for word in ["and", "its", "it's", "parts", "fine"] {
+            lexicon.add(word, 1000);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bigrams.tsv.gz");
+        counter.save(&path, 1, &lexicon).unwrap();
+        let bigrams = Bigrams::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        let gap = |adaptation| {
+            bigrams.log_prob(&lexicon, "and", "its", adaptation)
+                - bigrams.log_prob(&lexicon, "and", "it's", adaptation)
+        };
+        // The corpus alone: ten times less likely after `and`.
+        assert!((gap(0.0) - 10f64.ln()).abs() < 1e-9);
+        // Rescaled to the lexicon, where the two are equally common, both
+        // follow `and` equally often.
+        assert!(gap(1.0).abs() < 1e-9);
     }
 }

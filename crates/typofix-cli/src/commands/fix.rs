@@ -56,11 +56,13 @@ pub struct FixArgs {
     #[arg(long, value_name = "PATH")]
     allow_file: Vec<PathBuf>,
     /// How the language model runs: fused (hand-fused CPU kernels over
-    /// unpadded batches), standard (candle's ops: the reference, and what a
-    /// GPU runs), or ane (the Apple Neural Engine's BC1S layout, on CPU: the
-    /// computation of `export coreml`).
+    /// unpadded batches), int8 (the fused engine with int8 weights and
+    /// activations: faster, and a few corrections differ), standard (candle's
+    /// ops: the reference, and what a GPU runs), or ane (the Apple Neural
+    /// Engine's BC1S layout, on CPU: the computation of `export coreml`).
     #[arg(long, default_value = "fused")]
     engine: Engine,
+    /// Threads for the model and the corrector [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
 }

@@ -171,7 +171,7 @@ impl Corrector {
                 .map(String::as_str)
                 .chain([slot.right.as_str()])
             {
-                total += bigrams.log_prob(&self.lexicon, prev, w);
+                total += bigrams.log_prob(&self.lexicon, prev, w, self.settings.bigram_adaptation);
                 prev = w;
             }
             total

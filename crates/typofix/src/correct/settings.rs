@@ -38,6 +38,10 @@ pub struct Settings {
     pub screen_margin: f64,
     /// Weight of the bigram model next to the masked language model.
     pub bigram_weight: f64,
+    /// How far the pair counts' word frequencies are pulled to the
+    /// lexicon's, which knows informal words better (0: not at all, 1: all
+    /// the way; see [`Bigrams::log_prob`](crate::ngram::Bigrams::log_prob)).
+    pub bigram_adaptation: f64,
     /// log-probability added per word piece beyond the first. Pieces
     /// masked together are predicted without seeing one another, so a
     /// three-piece `don ' t` scores far below a one-piece `dont` that the
@@ -74,6 +78,7 @@ impl Default for Settings {
             max_candidates: 10,
             screen_margin: -6.0,
             bigram_weight: 1.0,
+            bigram_adaptation: 1.0,
             piece_bonus: 0.0,
             chain_rule: true,
             detect_keep: 0.0,
