@@ -2,6 +2,8 @@
 # Load and overload tests of `typofix serve` on loopback with wrk (Debian's
 # `wrk`), recorded in docs/RELIABILITY.md.
 #   scripts/load-test.sh [DURATION_S]   (default 60 s per concurrency level)
+# LEVELS="8 64" picks the concurrency levels (default "1 8 64"), and
+# OVERLOAD=0 skips the overload part.
 # Starts a release server on 127.0.0.1:18090, then
 #   - concurrency 1, 8 and 64 on POST /v1/fix with 24 realistic sentences in
 #     turn (from docs' examples and typical typos), reporting requests,
@@ -69,13 +71,14 @@ stop_server() { kill -TERM $server; wait $server; echo "server exit status: $?";
 echo "== load: $typofix serve (defaults: 2 workers, max batch 32, queue 256, 10 s deadline)"
 start_server
 echo "RSS at start: $(rss)"
-for c in 1 8 64; do
+for c in ${LEVELS:-1 8 64}; do
     echo "-- concurrency $c, ${duration}s"
     wrk -t $(( c < 2 ? 1 : 2 )) -c $c -d ${duration}s --timeout 30s --latency -s "$work/post.lua" \
         http://127.0.0.1:$port/v1/fix
     echo "RSS after: $(rss)"
 done
 stop_server
+[ "${OVERLOAD:-1}" = 0 ] && exit 0
 
 echo "== overload: 512 connections, queue 64, deadline 2 s"
 start_server --queue 64 --timeout-ms 2000
