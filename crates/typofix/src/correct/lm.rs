@@ -31,9 +31,6 @@ use crate::Error;
 /// intended word, and each extra mask blurs the context of the others.
 pub const MAX_FILL: usize = 6;
 
-/// Tokens of context kept on each side of the masks in a long sentence.
-const CONTEXT: usize = 40;
-
 /// Alternatives for one span of a tokenised sentence.
 #[derive(Debug, Clone)]
 pub struct Query<'a> {
@@ -57,6 +54,9 @@ pub struct Scorer {
     model: MaskedLm,
     tokenizer: Tokenizer,
     detector: Option<Detector>,
+    /// Word pieces of context a masked input keeps on each side of its
+    /// masks ([`Settings::context_tokens`](super::Settings)).
+    context: usize,
 }
 
 /// What one unmasked pass says about a sentence.
@@ -102,12 +102,29 @@ fn batches<T>(sorted: &[T], len: impl Fn(&T) -> usize) -> Vec<&[T]> {
     out
 }
 
+/// How many pieces a masked input keeps before and after its masks, of
+/// `before` and `after`: up to `context` each (half of `budget` when that
+/// is smaller), a side giving what it does not use to the other (a word at
+/// the end of a sentence takes its context from before it).
+fn window(before: usize, after: usize, context: usize, budget: usize) -> (usize, usize) {
+    let window = budget.min(2 * context);
+    let left = before.min(window / 2);
+    let right = after.min(window - left);
+    (before.min(window - right), right)
+}
+
 impl Scorer {
-    pub fn new(model: MaskedLm, tokenizer: Tokenizer, detector: Option<Detector>) -> Scorer {
+    pub fn new(
+        model: MaskedLm,
+        tokenizer: Tokenizer,
+        detector: Option<Detector>,
+        context: usize,
+    ) -> Scorer {
         Scorer {
             model,
             tokenizer,
             detector,
+            context: context.max(1),
         }
     }
 
@@ -266,15 +283,7 @@ impl Scorer {
             &query.tokens[..query.replace.start],
             &query.tokens[query.replace.end..],
         );
-        // Keep up to CONTEXT tokens per side, giving what one side does not
-        // use to the other, within the model's positions.
-        let mut left = before.len().min(CONTEXT);
-        let mut right = after.len().min(CONTEXT);
-        left = left.min(budget);
-        right = right.min(budget - left);
-        if left + right < budget {
-            left = before.len().min(budget - right);
-        }
+        let (left, right) = window(before.len(), after.len(), self.context, budget);
         let mut ids = Vec::with_capacity(left + k + right + 2);
         ids.push(self.tokenizer.cls_id);
         ids.extend_from_slice(&before[before.len() - left..]);
@@ -383,6 +392,21 @@ impl Scorer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_input_keeps_its_context_on_each_side_and_lends_what_one_side_lacks() {
+        // Both sides long: `context` each.
+        assert_eq!(window(50, 50, 12, 120), (12, 12));
+        // Short sides are kept whole.
+        assert_eq!(window(3, 5, 12, 120), (3, 5));
+        // A word near the end takes its context from before it, and the
+        // other way round.
+        assert_eq!(window(50, 2, 12, 120), (22, 2));
+        assert_eq!(window(0, 50, 12, 120), (0, 24));
+        // Never more than the model's positions allow.
+        assert_eq!(window(50, 50, 100, 30), (15, 15));
+        assert_eq!(window(50, 4, 100, 30), (26, 4));
+    }
 
     #[test]
     fn batches_are_bounded_in_inputs_and_in_padded_tokens() {

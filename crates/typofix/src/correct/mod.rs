@@ -151,7 +151,12 @@ impl Corrector {
         let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::default())?;
         Ok(Corrector {
             checkpoint: parts.checkpoint,
-            scorer: Scorer::new(model, parts.tokenizer, parts.detector),
+            scorer: Scorer::new(
+                model,
+                parts.tokenizer,
+                parts.detector,
+                settings.context_tokens,
+            ),
             lexicon,
             index,
             phonetic,

@@ -42,6 +42,10 @@ pub struct Settings {
     /// lexicon's, which knows informal words better (0: not at all, 1: all
     /// the way; see [`Bigrams::log_prob`](crate::ngram::Bigrams::log_prob)).
     pub bigram_adaptation: f64,
+    /// Word pieces of context a masked input keeps on each side of the
+    /// word it scores. Its cost grows with the window, and beyond a dozen
+    /// pieces the dev sets gain almost nothing (docs/EVAL.md).
+    pub context_tokens: usize,
     /// log-probability added per word piece beyond the first. Pieces
     /// masked together are predicted without seeing one another, so a
     /// three-piece `don ' t` scores far below a one-piece `dont` that the
@@ -79,6 +83,7 @@ impl Default for Settings {
             screen_margin: -6.0,
             bigram_weight: 1.0,
             bigram_adaptation: 1.0,
+            context_tokens: 12,
             piece_bonus: 0.0,
             chain_rule: true,
             detect_keep: 0.0,

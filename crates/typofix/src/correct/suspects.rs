@@ -280,8 +280,9 @@ const MAX_UNITS: usize = WINDOW + 2 * WINDOW_CONTEXT;
 /// Units each window of a longer sentence corrects...
 const WINDOW: usize = 64;
 /// ...and the units it borrows on each side, only to read them. The masked
-/// inputs keep up to 40 word pieces each side, about 30 words: a word in a
-/// window's middle sees all of them, one at its edge at least this many.
+/// inputs keep `context_tokens` word pieces each side (12 as shipped, at
+/// most 63 within the 128 positions they are given): a word at a window's
+/// edge still has this many units of context.
 const WINDOW_CONTEXT: usize = 24;
 
 /// A long sentence cut into overlapping windows, so that the work and the
