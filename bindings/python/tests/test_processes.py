@@ -25,7 +25,8 @@ def test_threads_share_one_corrector_and_get_what_one_thread_gets(corrector):
 
 
 def test_the_gil_is_released_while_the_model_works(corrector):
-    texts = ["teh cat sat on teh mat and recieved a letter"] * 200
+    # Numbered: repeated texts would share their model inputs.
+    texts = [f"teh cat {n} sat on teh mat and recieved a letter" for n in range(200)]
     worker = threading.Thread(target=corrector.fix_batch, args=(texts,))
     spins = 0
     worker.start()

@@ -344,7 +344,9 @@ fn a_write_killed_midway_leaves_the_original_file_intact() {
     let file = dir.path().join("notes.txt");
     // Several chunks of lines, so that the process is killed while it is
     // still writing the corrected copy.
-    let original = "Thi sis a sentenc with typos, and teh rest is fine.\n".repeat(2000);
+    let original: String = (0..2000)
+        .map(|n| format!("Thi sis sentenc {n} with typos, and teh rest is fine.\n"))
+        .collect();
     std::fs::write(&file, &original).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_typofix"))
         .arg("fix")

@@ -190,11 +190,15 @@ fn a_spent_budget_returns_the_text_unchecked_and_says_from_where() {
 /// the rest as it was.
 #[test]
 fn a_budget_keeps_what_it_checked_and_leaves_the_rest_as_it_was() {
-    let text = "Teh cat sat on teh mat. Their was a mistake hear. ".repeat(300);
+    // Numbered, because repeated sentences would share their inputs.
+    let text: String = (0..300)
+        .map(|n| format!("Teh cat {n} sat on teh mat. Their was mistake {n} hear. "))
+        .collect();
     let full = corrector().fix(&text).unwrap();
     let mut prefixes = Vec::new();
-    // A group of these sentences takes about 1,800 model inputs.
-    for inputs in [0, 2000, 4000] {
+    // The first group of these sentences takes about 1,900 model inputs,
+    // the first two 3,900 and all three 4,500.
+    for inputs in [0, 2500, 5000] {
         let fix = corrector()
             .fix_with(&text, &with_budget(Budget::inputs(inputs)))
             .unwrap();
@@ -207,11 +211,36 @@ fn a_budget_keeps_what_it_checked_and_leaves_the_rest_as_it_was() {
     assert!(prefixes.windows(2).all(|w| w[0] < w[1]), "{prefixes:?}");
 }
 
+/// The fewest model inputs that check all of `text`.
+fn inputs_needed(text: &str) -> u64 {
+    (0..)
+        .find(|&inputs| {
+            let fix = corrector()
+                .fix_with(text, &with_budget(Budget::inputs(inputs)))
+                .unwrap();
+            fix.unchecked.is_none()
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_text_that_repeats_itself_costs_the_model_no_more_than_it_did_once() {
+    let once = "Teh cat sat on teh mat. Their was a mistake hear. ";
+    let inputs = inputs_needed(once);
+    assert!(inputs > 0);
+    let text = once.repeat(40);
+    let fix = corrector()
+        .fix_with(&text, &with_budget(Budget::inputs(inputs)))
+        .unwrap();
+    assert_eq!(fix.unchecked, None, "checked within {inputs} inputs");
+    assert_eq!(fix.text, fixed(once).repeat(40));
+}
+
 /// A line of nothing but typos would take minutes; with a deadline the call
 /// returns soon after it, whatever the line's length.
 #[test]
 fn a_deadline_bounds_the_time_of_a_hostile_text() {
-    let text = "teh ".repeat(20_000);
+    let text: String = (0..10_000).map(|n| format!("teh {n} ")).collect();
     let start = Instant::now();
     let fix = corrector()
         .fix_with(

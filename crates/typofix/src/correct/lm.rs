@@ -17,7 +17,7 @@
 //! the corrector asks for it only where the choice is between real words
 //! (its / it's, dont / don't).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use candle_core::{Device, Tensor};
@@ -69,12 +69,26 @@ pub struct Unmasked {
     pub wrong: Vec<f32>,
 }
 
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct Input {
     ids: Vec<u32>,
     /// Position of the first mask in `ids`.
     first_mask: usize,
     masks: usize,
 }
+
+/// Scores already computed, by masked input and fill. The corrector's
+/// second pass re-scores the slots of every sentence that took a
+/// correction, and most of them lie further than the context window from
+/// it: their inputs are the same as in the first pass, so they cost
+/// nothing. Text that repeats itself (tables, logs) gains the same way.
+/// One memo serves one group of sentences, so it stays small.
+#[derive(Default)]
+pub struct Memo(HashMap<FillKey, f64>);
+
+/// What a fill's score depends on: its joint masked input, its pieces, and
+/// whether it is scored piece by piece.
+type FillKey = (Input, Vec<u32>, bool);
 
 /// Inputs per forward pass: enough to amortise the weights, few enough to
 /// keep padding and memory small.
@@ -100,6 +114,17 @@ fn batches<T>(sorted: &[T], len: impl Fn(&T) -> usize) -> Vec<&[T]> {
         rest = later;
     }
     out
+}
+
+/// The input that scores piece `piece` of `fill`, from the fill's joint
+/// input: the pieces before it in place, it and those after masked.
+fn piece_input(joint: &Input, fill: &[u32], piece: usize) -> Input {
+    let mut input = joint.clone();
+    let at = input.first_mask;
+    input.ids[at..at + piece].copy_from_slice(&fill[..piece]);
+    input.first_mask = at + piece;
+    input.masks = 1;
+    input
 }
 
 /// How many pieces a masked input keeps before and after its masks, of
@@ -150,41 +175,60 @@ impl Scorer {
     /// log P of every fill of every query; a fill longer than [`MAX_FILL`]
     /// or empty gets negative infinity. Inputs are run in batches of similar
     /// length, so a call with many queries (from many sentences) pays for
-    /// the model's weights once per batch, not once per sentence. Each batch
-    /// is charged to `meter` before it runs.
-    pub fn score(&self, queries: &[Query], meter: &Meter) -> Result<Vec<Vec<f64>>, Halt> {
+    /// the model's weights once per batch, not once per sentence. Inputs
+    /// that repeat run once, and fills already in `memo` not at all. Each
+    /// batch is charged to `meter` before it runs.
+    pub fn score(
+        &self,
+        queries: &[Query],
+        meter: &Meter,
+        memo: &mut Memo,
+    ) -> Result<Vec<Vec<f64>>, Halt> {
         let mut out: Vec<Vec<f64>> = queries
             .iter()
             .map(|q| vec![f64::NEG_INFINITY; q.fills.len()])
             .collect();
+        // Each distinct input once, however many fills (of however many
+        // queries) read it; and the (query, fill, piece) each input serves,
+        // `None` for every piece of the fill at once.
         let mut inputs: Vec<Input> = Vec::new();
-        // (query, fill length) → input index; and the fills each input
-        // serves, with the one piece it scores when scored piece by piece.
-        let mut input_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        let mut index: HashMap<Input, usize> = HashMap::new();
         let mut users: Vec<Vec<(usize, usize, Option<usize>)>> = Vec::new();
+        let mut add = |input: Input, user| {
+            let n = *index.entry(input).or_insert_with_key(|input| {
+                inputs.push(input.clone());
+                users.push(Vec::new());
+                inputs.len() - 1
+            });
+            users[n].push(user);
+        };
+        // The fills to compute, with their memo keys.
+        let mut pending: Vec<(usize, usize, FillKey)> = Vec::new();
         for (q, query) in queries.iter().enumerate() {
             for (f, fill) in query.fills.iter().enumerate() {
                 let k = fill.len();
                 if k == 0 || k > MAX_FILL {
                     continue;
                 }
-                let joint = *input_of.entry((q, k)).or_insert_with(|| {
-                    inputs.push(self.masked_input(query, k));
-                    users.push(Vec::new());
-                    inputs.len() - 1
-                });
-                if query.per_piece && k > 1 {
+                let joint = self.masked_input(query, k);
+                let per_piece = query.per_piece && k > 1;
+                let key = (joint, fill.clone(), per_piece);
+                if let Some(&score) = memo.0.get(&key) {
+                    out[q][f] = score;
+                    continue;
+                }
+                if per_piece {
                     // Summed over the fill's inputs below. Its first piece
                     // is read with every piece masked: the joint input.
                     out[q][f] = 0.0;
-                    users[joint].push((q, f, Some(0)));
+                    add(key.0.clone(), (q, f, Some(0)));
                     for piece in 1..k {
-                        inputs.push(self.piece_input(query, fill, piece));
-                        users.push(vec![(q, f, Some(piece))]);
+                        add(piece_input(&key.0, fill, piece), (q, f, Some(piece)));
                     }
                 } else {
-                    users[joint].push((q, f, None));
+                    add(key.0.clone(), (q, f, None));
                 }
+                pending.push((q, f, key));
             }
         }
         tracing::trace!(
@@ -215,6 +259,9 @@ impl Scorer {
                 }
             }
         }
+        for (q, f, key) in pending {
+            memo.0.insert(key, out[q][f]);
+        }
         Ok(out)
     }
 
@@ -222,19 +269,28 @@ impl Scorer {
     /// each sentence's probes (token position, ids), the log-probability of
     /// each id there, and with a detection head, how likely each token is
     /// to be wrong. `None` for a sentence too long for one input, or with
-    /// nothing to look at. Each batch is charged to `meter` before it runs.
+    /// nothing to look at. Sentences that repeat share one input. Each batch
+    /// is charged to `meter` before it runs.
     pub fn unmasked(
         &self,
         sentences: &[(&[u32], Vec<Probe>)],
         meter: &Meter,
     ) -> Result<Vec<Option<Unmasked>>, Halt> {
         let max_len = self.model.config().max_position_embeddings;
-        let mut out: Vec<Option<Unmasked>> = vec![None; sentences.len()];
+        // Sentences that repeat one another (same tokens, same probes) share
+        // an input: the first of them, whose look the others copy.
+        let mut first_of: HashMap<(&[u32], &[Probe]), usize> = HashMap::new();
+        let mut copies: Vec<(usize, usize)> = Vec::new();
         let mut inputs: Vec<(usize, Input)> = Vec::new();
         for (n, (tokens, probes)) in sentences.iter().enumerate() {
             if tokens.len() + 2 > max_len || (probes.is_empty() && !self.detects()) {
                 continue;
             }
+            if let Some(&first) = first_of.get(&(*tokens, probes.as_slice())) {
+                copies.push((n, first));
+                continue;
+            }
+            first_of.insert((tokens, probes), n);
             let mut ids = Vec::with_capacity(tokens.len() + 2);
             ids.push(self.tokenizer.cls_id);
             ids.extend_from_slice(tokens);
@@ -249,6 +305,7 @@ impl Scorer {
             ));
         }
         inputs.sort_by_key(|(_, i)| i.ids.len());
+        let mut out: Vec<Option<Unmasked>> = vec![None; sentences.len()];
         for chunk in batches(&inputs, |(_, i)| i.ids.len()) {
             meter.charge(chunk.len())?;
             let batch: Vec<&Input> = chunk.iter().map(|(_, i)| i).collect();
@@ -271,6 +328,9 @@ impl Scorer {
                         .unwrap_or_default(),
                 });
             }
+        }
+        for (n, first) in copies {
+            out[n] = out[first].clone();
         }
         Ok(out)
     }
@@ -296,17 +356,6 @@ impl Scorer {
             first_mask,
             masks: k,
         }
-    }
-
-    /// The input that scores piece `piece` of `fill`: the pieces before it
-    /// in place, it and those after masked.
-    fn piece_input(&self, query: &Query, fill: &[u32], piece: usize) -> Input {
-        let mut input = self.masked_input(query, fill.len());
-        let at = input.first_mask;
-        input.ids[at..at + piece].copy_from_slice(&fill[..piece]);
-        input.first_mask = at + piece;
-        input.masks = 1;
-        input
     }
 
     /// Runs a batch; for each input, the log-softmax rows at its masks.

@@ -39,7 +39,7 @@ pub use budget::Budget;
 use budget::{Halt, Meter};
 pub use channel::ChannelModel;
 pub use fix::{Edit, Fix};
-use lm::Scorer;
+use lm::{Memo, Scorer};
 use phonetic::PhoneticIndex;
 pub use settings::Settings;
 use suspects::{sentence_ranges, units, windows, Unit};
@@ -281,7 +281,8 @@ impl Corrector {
                 .count()
                 .max(1);
             let group = &mut sentences[checked..checked + size];
-            match (0..2).try_for_each(|_pass| self.pass(texts, group, options, &meter)) {
+            let mut memo = Memo::default();
+            match (0..2).try_for_each(|_pass| self.pass(texts, group, options, &meter, &mut memo)) {
                 Ok(()) => checked += size,
                 Err(Halt::Spent) => break,
                 Err(Halt::Failed(e)) => return Err(e),
@@ -317,6 +318,7 @@ impl Corrector {
         sentences: &mut [Sentence],
         options: &FixOptions,
         meter: &Meter,
+        memo: &mut Memo,
     ) -> Result<(), Halt> {
         let threshold = options.threshold.unwrap_or(self.settings.threshold);
         let mut work: Vec<scoring::Work> = Vec::new();
@@ -352,7 +354,7 @@ impl Corrector {
                 );
             }
         }
-        let decisions = self.decide(&work, meter)?;
+        let decisions = self.decide(&work, meter, memo)?;
         for ((n, _, slots), decisions) in work.into_iter().zip(decisions) {
             let s = &mut sentences[n];
             let accepted = self.accept(&slots, decisions, threshold);

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::budget::{Halt, Meter};
 use super::decision::{decision, Decision};
-use super::lm::Query;
+use super::lm::{Memo, Query};
 use super::suspects::{Slot, Unit};
 use super::Corrector;
 use crate::Error;
@@ -37,8 +37,13 @@ impl Corrector {
     }
 
     /// Scores every slot's original and candidates in context, for all the
-    /// sentences at once.
-    pub(super) fn decide(&self, work: &[Work], meter: &Meter) -> Result<Vec<Vec<Decision>>, Halt> {
+    /// sentences at once. `memo` keeps the scores for the next pass.
+    pub(super) fn decide(
+        &self,
+        work: &[Work],
+        meter: &Meter,
+        memo: &mut Memo,
+    ) -> Result<Vec<Vec<Decision>>, Halt> {
         let mut queries = Vec::new();
         for (_, tokens, slots) in work {
             for slot in slots {
@@ -52,7 +57,7 @@ impl Corrector {
                 });
             }
         }
-        let mut scores = self.scorer.score(&queries, meter)?.into_iter();
+        let mut scores = self.scorer.score(&queries, meter, memo)?.into_iter();
         let unchanged = self.settings.channel.log_unchanged();
         let mut out = Vec::with_capacity(work.len());
         for (_, _, slots) in work {
