@@ -286,11 +286,11 @@ impl Scorer {
             if tokens.len() + 2 > max_len || (probes.is_empty() && !self.detects()) {
                 continue;
             }
-            if let Some(&first) = first_of.get(&(*tokens, probes.as_slice())) {
+            let first = *first_of.entry((tokens, probes)).or_insert(n);
+            if first != n {
                 copies.push((n, first));
                 continue;
             }
-            first_of.insert((tokens, probes), n);
             let mut ids = Vec::with_capacity(tokens.len() + 2);
             ids.push(self.tokenizer.cls_id);
             ids.extend_from_slice(tokens);
