@@ -4,6 +4,10 @@
 # and ewt_typos_train, once per engine and thread count, with the accuracy
 # of each run beside its speed. Usage: scripts/engine-speed.sh [TYPOFIX]
 # (default: the release build); ENGINES and THREADS override the lists.
+# An engine written ENGINE@KERNEL runs on that kernel: int8@amx,
+# int8@avx512-vnni, int8@avx2, int8@portable, bf16@amx, bf16@avx512-bf16,
+# bf16@widened (TYPOFIX_INT8_KERNEL and TYPOFIX_BF16_KERNEL, in
+# docs/BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 typofix=${1:-target/release/typofix}
@@ -14,9 +18,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 for t in $threads; do
-    for engine in $engines; do
-        "$typofix" eval --threads "$t" --engine "$engine" --baselines hunspell --json \
-            "$dev/ewt_clean_train.jsonl" "$dev/ewt_typos_train.jsonl" >"$work/$engine.$t.json"
+    for spec in $engines; do
+        kernel=
+        [[ $spec == *@* ]] && kernel=${spec#*@}
+        TYPOFIX_INT8_KERNEL=$kernel TYPOFIX_BF16_KERNEL=$kernel "$typofix" eval --threads "$t" --engine "${spec%@*}" \
+            --baselines hunspell --json "$dev/ewt_clean_train.jsonl" "$dev/ewt_typos_train.jsonl" \
+            >"$work/$spec.$t.json"
     done
 done
 python3 - "$work" $threads -- $engines <<'PY'

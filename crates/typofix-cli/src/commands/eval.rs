@@ -47,7 +47,7 @@ pub struct EvalArgs {
     /// among the readings the corrector weighs (no model is run).
     #[arg(long)]
     oracle: bool,
-    /// How the language model runs: fused, int8, standard or ane (see `typofix fix`).
+    /// How the language model runs: fused, int8, bf16, standard or ane (see `typofix fix`).
     #[arg(long, default_value = "fused")]
     engine: typofix::model::Engine,
     #[arg(long)]

@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// A model directory [default: the model built into typofix].
     #[arg(long)]
     model: Option<PathBuf>,
-    /// How the language model runs: fused, int8, standard or ane (see `typofix fix`).
+    /// How the language model runs: fused, int8, bf16, standard or ane (see `typofix fix`).
     #[arg(long, default_value = "fused")]
     engine: Engine,
     /// Inference threads; each corrects a micro-batch at a time.

@@ -291,7 +291,9 @@ impl Trainer {
             self.step += 1;
             window_steps += 1;
 
-            if self.step % self.options.log_every.max(1) == 0 || self.step == self.options.steps {
+            if self.step.is_multiple_of(self.options.log_every.max(1))
+                || self.step == self.options.steps
+            {
                 let secs = window_start.elapsed().as_secs_f64();
                 let log = StepLog {
                     step: self.step,
@@ -307,7 +309,7 @@ impl Trainer {
                 (window_loss, window_tokens, window_steps) = (0.0, 0, 0);
                 window_start = Instant::now();
             }
-            if self.options.eval_every > 0 && self.step % self.options.eval_every == 0 {
+            if self.options.eval_every > 0 && self.step.is_multiple_of(self.options.eval_every) {
                 let v = task.validate(&self.model)?;
                 let log = EvalLog {
                     step: self.step,
@@ -319,7 +321,9 @@ impl Trainer {
                 observer(Event::Eval(&log));
                 window_start = Instant::now();
             }
-            if self.options.checkpoint_every > 0 && self.step % self.options.checkpoint_every == 0 {
+            if self.options.checkpoint_every > 0
+                && self.step.is_multiple_of(self.options.checkpoint_every)
+            {
                 let path = self.checkpoint()?;
                 observer(Event::Checkpoint {
                     step: self.step,

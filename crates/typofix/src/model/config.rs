@@ -124,7 +124,7 @@ impl Config {
                 return Err(format!("{name} must be positive"));
             }
         }
-        if self.dim % self.n_heads != 0 {
+        if !self.dim.is_multiple_of(self.n_heads) {
             return Err(format!(
                 "dim {} is not divisible by n_heads {}",
                 self.dim, self.n_heads

@@ -26,6 +26,8 @@ pub enum Engine {
     Fused,
     /// The fused engine with the encoder's weights in int8.
     Int8,
+    /// The fused engine with the encoder's weights in bf16.
+    Bf16,
     /// Hugging Face's layout on candle's ops: (batch, sequence, channels),
     /// Linear layers.
     Standard,
@@ -40,10 +42,11 @@ impl FromStr for Engine {
         match s {
             "fused" => Ok(Engine::Fused),
             "int8" => Ok(Engine::Int8),
+            "bf16" => Ok(Engine::Bf16),
             "standard" => Ok(Engine::Standard),
             "ane" => Ok(Engine::Ane),
             other => Err(format!(
-                "unknown engine {other:?}: use fused, int8, standard or ane"
+                "unknown engine {other:?}: use fused, int8, bf16, standard or ane"
             )),
         }
     }
@@ -54,6 +57,7 @@ impl fmt::Display for Engine {
         f.write_str(match self {
             Engine::Fused => "fused",
             Engine::Int8 => "int8",
+            Engine::Bf16 => "bf16",
             Engine::Standard => "standard",
             Engine::Ane => "ane",
         })
@@ -79,6 +83,9 @@ impl MaskedLm {
             Engine::Int8 => {
                 MaskedLm::Fused(FusedMaskedLm::with_precision(checkpoint, Precision::Int8)?)
             }
+            Engine::Bf16 => {
+                MaskedLm::Fused(FusedMaskedLm::with_precision(checkpoint, Precision::Bf16)?)
+            }
             Engine::Standard => MaskedLm::Standard(checkpoint.model()?),
             Engine::Ane => MaskedLm::Ane(AneCheckpoint::from_standard(checkpoint)?.model()?),
         })
@@ -89,6 +96,7 @@ impl MaskedLm {
             MaskedLm::Fused(m) => match m.precision() {
                 Precision::F32 => Engine::Fused,
                 Precision::Int8 => Engine::Int8,
+                Precision::Bf16 => Engine::Bf16,
             },
             MaskedLm::Standard(_) => Engine::Standard,
             MaskedLm::Ane(_) => Engine::Ane,

@@ -31,5 +31,5 @@ pub use distilbert::{
 };
 pub use engine::{Engine, MaskedLm};
 pub use fill_mask::{fill_mask, Candidate, MaskPrediction};
-pub use fused::{FusedMaskedLm, Hidden, Int8Kernel, Precision};
+pub use fused::{Bf16Kernel, FusedMaskedLm, Hidden, Int8Kernel, Precision};
 pub use pass::{DropoutSource, Pass};

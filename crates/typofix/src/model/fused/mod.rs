@@ -8,15 +8,22 @@
 //! only attention looks at sequence boundaries. The queries' 1/√d scale is
 //! folded into their weights, and q, k and v are one product.
 //!
-//! The encoder's linear layers run in f32 or, with [`Precision::Int8`],
-//! on int8 weights ([`int8`]); the MLM head stays in f32, since candidates
+//! The encoder's linear layers run in f32, on int8 weights
+//! ([`Precision::Int8`], [`int8`]) or on bf16 ones ([`Precision::Bf16`],
+//! [`bf16`]), with their kernels picked at run time for the CPU (AMX,
+//! AVX-512 VNNI or BF16, AVX2, or portable); the MLM head stays in f32, since candidates
 //! are told apart by small differences of its log-probabilities.
 //!
 //! The math is Hugging Face's `DistilBertForMaskedLM` in inference; the
 //! tests check it against the standard engine.
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod amx;
+mod bf16;
+mod dispatch;
 mod int8;
 mod ops;
+mod packing;
 
 use std::ops::Range;
 
@@ -25,6 +32,8 @@ use candle_core::Tensor;
 use super::config::{Activation, Config, LAYER_NORM_EPS};
 use super::Checkpoint;
 use crate::Error;
+use bf16::Bf16Dense;
+pub use bf16::Kernel as Bf16Kernel;
 use int8::Int8Dense;
 pub use int8::Kernel as Int8Kernel;
 use ops::{Dense, Norm};
@@ -35,6 +44,8 @@ pub enum Precision {
     F32,
     /// Per-channel int8 weights, activations quantised per token.
     Int8,
+    /// bf16 weights and activations, f32 sums.
+    Bf16,
 }
 
 /// A linear layer in either precision.
@@ -42,6 +53,7 @@ pub enum Precision {
 enum Linear {
     F32(Dense),
     Int8(Int8Dense),
+    Bf16(Bf16Dense),
 }
 
 impl Linear {
@@ -49,6 +61,7 @@ impl Linear {
         match precision {
             Precision::F32 => Linear::F32(Dense::from_out_in(weight, bias)),
             Precision::Int8 => Linear::Int8(Int8Dense::quantise(weight, bias)),
+            Precision::Bf16 => Linear::Bf16(Bf16Dense::round(weight, bias)),
         }
     }
 
@@ -56,6 +69,7 @@ impl Linear {
         match self {
             Linear::F32(d) => d.forward(x, y),
             Linear::Int8(d) => d.forward(x, y),
+            Linear::Bf16(d) => d.forward(x, y),
         }
     }
 }
