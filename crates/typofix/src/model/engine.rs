@@ -66,6 +66,8 @@ impl fmt::Display for Engine {
 
 /// A masked language model in either form.
 #[derive(Debug, Clone)]
+// One per corrector, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum MaskedLm {
     Fused(FusedMaskedLm),
     Standard(DistilBertForMaskedLM),
