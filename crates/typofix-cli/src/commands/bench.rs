@@ -48,6 +48,10 @@ pub struct TrainBenchArgs {
 enum ModelChoice {
     /// The model that ships with typofix.
     Shipped,
+    /// all-MiniLM-L6-v2's size, which the shipped model has (6 layers, dim
+    /// 384, vocabulary 30522), random weights: the size PyTorch and ONNX
+    /// Runtime are given in scripts/bench_inference_peers.py.
+    Minilm,
     /// distilbert-base-uncased's size (6 layers, dim 768, vocabulary
     /// 30522), random weights.
     DistilbertBase,
@@ -55,7 +59,7 @@ enum ModelChoice {
 
 #[derive(Args)]
 pub struct ModelBenchArgs {
-    /// The model: shipped, or distilbert-base (random weights of that size).
+    /// The model: shipped, or minilm or distilbert-base (random weights of that size).
     #[arg(long, value_enum, default_value = "shipped", conflicts_with = "model")]
     config: ModelChoice,
     /// A checkpoint directory instead.
@@ -109,24 +113,23 @@ fn bench_checkpoint(args: &ModelBenchArgs) -> Result<(String, Checkpoint)> {
             .with_context(|| format!("cannot load {}", dir.display()))?;
         return Ok((dir.display().to_string(), checkpoint));
     }
-    match args.config {
-        ModelChoice::Shipped => Ok(("shipped".into(), super::builtin_checkpoint()?)),
-        ModelChoice::DistilbertBase => {
-            let config = Config::distilbert_base();
-            let varmap = init_model(&config, 0, &candle_core::Device::Cpu)?;
-            let tensors = varmap
-                .data()
-                .lock()
-                .expect("not poisoned")
-                .iter()
-                .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-                .collect();
-            Ok((
-                "distilbert-base (random weights)".into(),
-                Checkpoint { config, tensors },
-            ))
-        }
-    }
+    let (config, name) = match args.config {
+        ModelChoice::Shipped => return Ok(("shipped".into(), super::builtin_checkpoint()?)),
+        ModelChoice::Minilm => (Config::minilm_l6(), "minilm"),
+        ModelChoice::DistilbertBase => (Config::distilbert_base(), "distilbert-base"),
+    };
+    let varmap = init_model(&config, 0, &candle_core::Device::Cpu)?;
+    let tensors = varmap
+        .data()
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+        .collect();
+    Ok((
+        format!("{name} (random weights)"),
+        Checkpoint { config, tensors },
+    ))
 }
 
 fn run_model_bench(args: ModelBenchArgs) -> Result<()> {

@@ -72,6 +72,12 @@ impl Config {
         Config::new(30_522, 768, 6, 12, 3072, 512)
     }
 
+    /// A model of all-MiniLM-L6-v2's size, which the shipped model is
+    /// imported from (6 layers, dim 384, 12 heads, hidden 1536).
+    pub fn minilm_l6() -> Config {
+        Config::new(30_522, 384, 6, 12, 1536, 512)
+    }
+
     pub fn new(
         vocab_size: usize,
         dim: usize,
