@@ -48,10 +48,10 @@ fn score(set: &str, lines: usize) -> Report {
 
 #[test]
 fn learner_text_f1_and_broken_rate_hold() {
-    // Set at F1 66.00%, broken 0.191% (4 of 2,098 words), with the
-    // detection head and the bigram counts rescaled to the lexicon.
+    // Set at F1 71.57%, broken 0.143% (3 of 2,098 words), once phonetic
+    // candidates paid for their edits (66.00% before).
     let r = score("bea322", 150);
-    assert!(r.f1 >= 0.63, "F1 {:.4} fell below 0.63", r.f1);
+    assert!(r.f1 >= 0.69, "F1 {:.4} fell below 0.69", r.f1);
     assert!(
         r.broken_rate <= 0.003,
         "broken rate {:.5} rose above 0.003",
@@ -61,10 +61,10 @@ fn learner_text_f1_and_broken_rate_hold() {
 
 #[test]
 fn web_text_with_typos_f1_and_broken_rate_hold() {
-    // Set at F1 39.88%, broken 0.236% (9 of 3,810 words), with the
-    // detection head and the bigram counts rescaled to the lexicon.
+    // Set at F1 41.10%, broken 0.236% (9 of 3,810 words), once phonetic
+    // candidates paid for their edits (39.88% before).
     let r = score("ewt_typos_train", 200);
-    assert!(r.f1 >= 0.38, "F1 {:.4} fell below 0.38", r.f1);
+    assert!(r.f1 >= 0.40, "F1 {:.4} fell below 0.40", r.f1);
     assert!(
         r.broken_rate <= 0.004,
         "broken rate {:.5} rose above 0.004",
@@ -75,7 +75,8 @@ fn web_text_with_typos_f1_and_broken_rate_hold() {
 #[test]
 fn clean_text_is_left_alone() {
     // Set at broken 0.210% (11 of 5,227 words); 0.249% (13) with the
-    // detection head; 0.268% (14) with the bigram counts rescaled.
+    // detection head; 0.268% (14) with the bigram counts rescaled; 0.249%
+    // (13) once phonetic candidates paid for their edits.
     let r = score("ewt_clean_train", 300);
     assert!(
         r.broken_rate <= 0.003,

@@ -62,6 +62,22 @@ fn dropped_apostrophes_and_merged_words_are_restored() {
 }
 
 #[test]
+fn a_word_that_only_sounds_like_a_common_one_pays_for_every_edit() {
+    // Phonetic candidates reach three edits, but are not cheaper for it.
+    // With a floor on their price, "diry" became "door" (same Metaphone
+    // key, three edits) and "gound" became "kind".
+    assert_eq!(
+        fixed("I write in my diry every night."),
+        "I write in my diary every night."
+    );
+    assert_ne!(
+        fixed("gound"),
+        "kind",
+        "three edits, when one gives sound or ground"
+    );
+}
+
+#[test]
 fn every_byte_outside_a_misspelled_word_stays_identical() {
     let text = "  The  quikc\tbrown fox,\r\njumps over teh lazy dog!!  \r\n";
     let fix = corrector().fix(text).unwrap();

@@ -209,12 +209,16 @@ impl Corrector {
             offer(vec![candidate.to_string()], channel.price(word, candidate));
         }
         if !known {
-            let floor = channel.log_known_misspelling(super::phonetic::SHARE);
+            // Respellings by ear reach three edits, past the index, but pay
+            // for every edit like any other candidate: a floor at a known
+            // misspelling's price let common words that merely sound alike
+            // (teste → dust, gound → kind) outbid the nearer word, and cost
+            // 4.9 points of F1 on bea322 and 7–8 on norvig (docs/EVAL.md).
             for candidate in self.phonetic.lookup(word) {
                 offer(
                     vec![candidate.to_string()],
                     channel.price(word, candidate).map(|p| Priced {
-                        log_prob: p.log_prob.max(floor),
+                        log_prob: p.log_prob,
                         kind: ErrorKind::Misspelling,
                     }),
                 );

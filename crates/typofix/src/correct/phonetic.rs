@@ -21,10 +21,6 @@ pub struct PhoneticIndex {
 /// Words rarer than this are not indexed: rare words that sound alike are
 /// more often noise than what was meant.
 pub const MIN_COUNT: u64 = 50;
-/// The channel model's share for a spelling by ear, as a known
-/// misspelling's: a respelling three letter-edits away (sed → said) is far
-/// likelier than three independent slips.
-pub const SHARE: f64 = 0.05;
 /// Edits allowed between a word and a phonetic candidate.
 const MAX_DISTANCE: usize = 3;
 /// Candidates kept per word.
