@@ -218,8 +218,8 @@ impl Corrector {
                 offer(
                     vec![candidate.to_string()],
                     channel.price(word, candidate).map(|p| Priced {
-                        log_prob: p.log_prob,
                         kind: ErrorKind::Misspelling,
+                        ..p
                     }),
                 );
             }

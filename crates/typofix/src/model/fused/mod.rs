@@ -341,15 +341,16 @@ impl FusedMaskedLm {
 /// The MLM head's projector (the word embeddings, tied): in f32 for the
 /// f32 engine, and in bf16 for the int8 and bf16 ones. Once the encoder
 /// runs on int8 or bf16, the projector's 30,522 outputs per scored row
-/// are the largest product left in f32. In bf16 the int8 engine agreed
-/// with f32 on 103 dev-set lines fewer than 7,824 instead of 98, and the
-/// bf16 engine on 13 instead of 11 (docs/BENCHMARKS.md); int8 would be too
+/// are the largest product left in f32. In bf16 the int8 engine differed
+/// from f32 on 103 of 7,824 dev-set lines instead of 98, and the bf16
+/// engine on 13 instead of 11 (docs/BENCHMARKS.md); int8 would be too
 /// coarse for log-probabilities that tell candidates apart.
 fn projector(word_embeddings: &[f32], bias: Vec<f32>, precision: Precision) -> Linear {
-    match precision {
-        Precision::F32 => Linear::F32(Dense::from_out_in(word_embeddings, bias)),
-        Precision::Int8 | Precision::Bf16 => Linear::Bf16(Bf16Dense::round(word_embeddings, bias)),
-    }
+    let precision = match precision {
+        Precision::F32 => Precision::F32,
+        Precision::Int8 | Precision::Bf16 => Precision::Bf16,
+    };
+    Linear::new(word_embeddings, bias, precision)
 }
 
 /// Rows of `values` (each `size` wide), one block per sequence, as a
