@@ -168,7 +168,7 @@ struct Part {
     /// Per output: the weights' scale.
     scales: Vec<f32>,
     /// Per output: Σ_k w[o, k] as quantised, which a row's centre multiplies.
-    sums: Vec<f32>,
+    weight_sums: Vec<f32>,
     /// Per (padded) output: 128 · Σ_k w[o, k], for `vpdpbusd`, which takes
     /// activations as unsigned bytes (x + 128); empty for other kernels.
     offsets: Vec<i32>,
@@ -274,7 +274,7 @@ impl Int8Dense {
                         row_scales.push(quantise_centred(&row[columns.clone()], unsmooth, out));
                     }
                     self.products(part, q, &mut sums);
-                    let weights = (part.scales.as_slice(), part.sums.as_slice());
+                    let weights = (part.scales.as_slice(), part.weight_sums.as_slice());
                     for ((y, sums), &(sx, centre)) in y
                         .chunks_exact_mut(n)
                         .zip(sums.chunks_exact(part.width))
@@ -334,7 +334,7 @@ impl Part {
         // sum, every weight's rounding error would be multiplied by the
         // value less the centre, which is large for all the usual channels
         // of a row with one outlier; this way it is multiplied by the value.
-        let sums = rows
+        let weight_sums = rows
             .chunks_exact(depth)
             .zip(&scales)
             .map(|(row, &s)| s * row.iter().map(|&q| i32::from(q)).sum::<i32>() as f32)
@@ -357,7 +357,7 @@ impl Part {
             columns,
             weight,
             scales,
-            sums,
+            weight_sums,
             offsets,
             depth,
             width,
