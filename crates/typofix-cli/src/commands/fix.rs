@@ -131,28 +131,26 @@ pub fn run(args: FixArgs) -> Result<u8> {
 }
 
 pub fn load_corrector(model: Option<&Path>, engine: Engine) -> Result<Corrector> {
-    let corrector = match model {
-        Some(dir) => Corrector::load(dir).with_context(|| {
+    match model {
+        Some(dir) => Corrector::load_with_engine(dir, engine).with_context(|| {
             format!(
-                "cannot load the model in {} (build one with `typofix model package`, \
-                 or leave out --model to use the built-in one)",
+                "cannot load the model in {} on the {engine} engine (build one with \
+                 `typofix model package`, or leave out --model to use the built-in one)",
                 dir.display()
             )
         }),
-        None => builtin(),
-    }?;
-    corrector
-        .with_engine(engine)
-        .with_context(|| format!("cannot build the {engine} engine"))
+        None => builtin(engine),
+    }
 }
 
 #[cfg(feature = "default-model")]
-fn builtin() -> Result<Corrector> {
-    Corrector::builtin().context("the built-in model does not load")
+fn builtin(engine: Engine) -> Result<Corrector> {
+    Corrector::builtin_with_engine(engine)
+        .with_context(|| format!("the built-in model does not load on the {engine} engine"))
 }
 
 #[cfg(not(feature = "default-model"))]
-fn builtin() -> Result<Corrector> {
+fn builtin(_engine: Engine) -> Result<Corrector> {
     anyhow::bail!("this typofix was built without its default model: pass --model DIR")
 }
 

@@ -126,17 +126,31 @@ impl Corrector {
     /// `model.safetensors`, `tokenizer.json`, `lexicon.tsv.gz` and,
     /// optionally, `bigrams.tsv.gz` and `corrector.json`.
     pub fn load(dir: &Path) -> Result<Corrector, Error> {
-        Corrector::from_package(ModelPackage::read(dir)?)
+        Corrector::load_with_engine(dir, Engine::default())
+    }
+
+    /// [`Corrector::load`], the model running on `engine`.
+    pub fn load_with_engine(dir: &Path, engine: Engine) -> Result<Corrector, Error> {
+        Corrector::from_package(ModelPackage::read(dir)?, engine)
     }
 
     /// The model that ships inside typofix.
     #[cfg(feature = "default-model")]
     pub fn builtin() -> Result<Corrector, Error> {
-        Corrector::from_package(ModelPackage::builtin()?)
+        Corrector::builtin_with_engine(Engine::default())
     }
 
-    /// A corrector over a model package's parts.
-    pub fn from_package(parts: ModelPackage) -> Result<Corrector, Error> {
+    /// [`Corrector::builtin`], the model running on `engine`.
+    #[cfg(feature = "default-model")]
+    pub fn builtin_with_engine(engine: Engine) -> Result<Corrector, Error> {
+        Corrector::from_package(ModelPackage::builtin()?, engine)
+    }
+
+    /// A corrector over a model package's parts, the model running on
+    /// `engine`. Building an engine takes a large share of start-up (the
+    /// int8 one about a quarter of a second), so each is built only when
+    /// asked for.
+    pub fn from_package(parts: ModelPackage, engine: Engine) -> Result<Corrector, Error> {
         let settings = parts.settings;
         let lexicon = parts.lexicon;
         let words: Vec<String> = lexicon
@@ -148,7 +162,7 @@ impl Corrector {
         let phonetic = PhoneticIndex::new(&lexicon, phonetic::MIN_COUNT);
         let known = candidates::known_misspellings(&lexicon, &parts.misspellings);
         let apostrophes = candidates::apostrophe_forms(&lexicon, settings.candidate_min_count);
-        let model = MaskedLm::from_checkpoint(&parts.checkpoint, Engine::default())?;
+        let model = MaskedLm::from_checkpoint(&parts.checkpoint, engine)?;
         Ok(Corrector {
             checkpoint: parts.checkpoint,
             scorer: Scorer::new(

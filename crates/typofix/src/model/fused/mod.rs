@@ -142,17 +142,24 @@ struct Block {
     output_norm: Norm,
 }
 
-/// DistilBERT for masked language modelling, for inference with fused
-/// kernels.
+/// DistilBERT's embeddings and transformer blocks: token ids to last
+/// hidden states.
 #[derive(Debug, Clone)]
-pub struct FusedMaskedLm {
+struct Encoder {
     config: Config,
-    precision: Precision,
     /// (vocab × dim): the word embeddings, and the projector's weight.
     word_embeddings: Vec<f32>,
     position_embeddings: Vec<f32>,
     embedding_norm: Norm,
     blocks: Vec<Block>,
+}
+
+/// DistilBERT for masked language modelling, for inference with fused
+/// kernels.
+#[derive(Debug, Clone)]
+pub struct FusedMaskedLm {
+    precision: Precision,
+    encoder: Encoder,
     vocab_transform: Dense,
     vocab_norm: Norm,
     /// The projector from dim to vocab ([`projector`]).
@@ -171,13 +178,116 @@ impl FusedMaskedLm {
         checkpoint: &Checkpoint,
         precision: Precision,
     ) -> Result<FusedMaskedLm, Error> {
+        let encoder = Encoder::load(checkpoint, precision)?;
+        let projector = projector(
+            &encoder.word_embeddings,
+            tensor(checkpoint, "vocab_projector.bias")?,
+            precision,
+        );
+        Ok(FusedMaskedLm {
+            precision,
+            encoder,
+            projector,
+            vocab_transform: Dense::from_out_in(
+                &tensor(checkpoint, "vocab_transform.weight")?,
+                tensor(checkpoint, "vocab_transform.bias")?,
+            ),
+            vocab_norm: norm(checkpoint, "vocab_layer_norm")?,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.encoder.config
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The last hidden states of each sequence of token ids (each with its
+    /// `[CLS]` and `[SEP]`, at most the model's positions long).
+    pub fn encode(&self, sequences: &[&[u32]]) -> Result<Hidden, Error> {
+        self.encoder.encode_observed(sequences, |_, _| {})
+    }
+
+    /// The MLM head's log-softmax over the vocabulary for each row of
+    /// `rows` (n × dim, row-major): (n × vocab), row-major.
+    pub fn log_probs(&self, rows: &[f32]) -> Vec<f32> {
+        let mut logits = self.logits(rows);
+        ops::log_softmax_rows(&mut logits, self.encoder.config.vocab_size);
+        logits
+    }
+
+    /// The MLM head's logits for each row of `rows`: (n × vocab).
+    pub fn logits(&self, rows: &[f32]) -> Vec<f32> {
+        let n = rows.len() / self.encoder.config.dim;
+        let mut h = vec![0f32; rows.len()];
+        self.vocab_transform.forward(rows, &mut h);
+        activate(&mut h, self.encoder.config.activation);
+        self.vocab_norm.add_and_normalise(&mut h, &[]);
+        let mut logits = vec![0f32; n * self.encoder.config.vocab_size];
+        self.projector.forward(&h, &mut logits);
+        logits
+    }
+
+    /// Logits at every position of a padded batch, (batch, seq, vocab), as
+    /// the other engines compute them; `attention_mask` marks real tokens
+    /// (each row's real tokens come first).
+    pub fn padded_logits(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<Tensor, Error> {
+        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
+        let logits = self.logits(&hidden.rows);
+        padded(
+            &logits,
+            &hidden.seqs,
+            width,
+            self.encoder.config.vocab_size,
+            input_ids,
+        )
+    }
+
+    /// Hidden states of a padded batch, (batch, seq, dim), zero at padding.
+    pub fn padded_hidden_states(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<Tensor, Error> {
+        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
+        padded(&hidden.rows, &hidden.seqs, width, hidden.dim, input_ids)
+    }
+
+    fn padded_hidden(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<(Hidden, usize), Error> {
+        let ids = input_ids
+            .to_dtype(candle_core::DType::U32)?
+            .to_vec2::<u32>()?;
+        let mask = attention_mask
+            .to_dtype(candle_core::DType::U32)?
+            .to_vec2::<u32>()?;
+        let width = ids.first().map_or(0, Vec::len);
+        let seqs: Vec<&[u32]> = ids
+            .iter()
+            .zip(&mask)
+            .map(|(ids, mask)| &ids[..mask.iter().filter(|&&m| m != 0).count()])
+            .collect();
+        Ok((self.encode(&seqs)?, width))
+    }
+}
+
+impl Encoder {
+    /// The embeddings and blocks of a checkpoint, the blocks' linear layers
+    /// in `precision`. int8 smooths the products that follow a LayerNorm,
+    /// calibrated on an f32 encoder's activations (about 0.05 s of
+    /// start-up; the MLM head is not built for it).
+    fn load(checkpoint: &Checkpoint, precision: Precision) -> Result<Encoder, Error> {
         let cfg = &checkpoint.config;
-        let get = |name: &str| -> Result<Vec<f32>, Error> {
-            let tensor = checkpoint.tensors.get(name).ok_or_else(|| {
-                Error::InvalidArgument(format!("the checkpoint has no tensor {name}"))
-            })?;
-            Ok(tensor.flatten_all()?.to_vec1::<f32>()?)
-        };
+        let get = |name: &str| tensor(checkpoint, name);
         let linear = |prefix: &str| -> Result<Linear, Error> {
             Ok(Linear::new(
                 &get(&format!("{prefix}.weight"))?,
@@ -185,17 +295,8 @@ impl FusedMaskedLm {
                 precision,
             ))
         };
-        let norm = |prefix: &str| -> Result<Norm, Error> {
-            Ok(Norm {
-                weight: get(&format!("{prefix}.weight"))?,
-                bias: get(&format!("{prefix}.bias"))?,
-                eps: LAYER_NORM_EPS as f32,
-            })
-        };
-        // int8 smooths the products that follow a LayerNorm, calibrated on
-        // the f32 engine's activations (about 0.1 s of start-up).
         let input_max = match precision {
-            Precision::Int8 => FusedMaskedLm::from_checkpoint(checkpoint)?.input_maxima()?,
+            Precision::Int8 => Encoder::load(checkpoint, Precision::F32)?.input_maxima()?,
             _ => vec![InputMax::default(); cfg.n_layers],
         };
         let scale = 1.0 / ((cfg.dim / cfg.n_heads) as f32).sqrt();
@@ -213,7 +314,7 @@ impl FusedMaskedLm {
                 Ok(Block {
                     qkv: Linear::smoothed(&weight, bias, precision, &max.attention),
                     out: linear(&format!("{p}.attention.out_lin"))?,
-                    attention_norm: norm(&format!("{p}.sa_layer_norm"))?,
+                    attention_norm: norm(checkpoint, &format!("{p}.sa_layer_norm"))?,
                     ffn_in: Linear::smoothed(
                         &get(&format!("{ffn}.weight"))?,
                         get(&format!("{ffn}.bias"))?,
@@ -221,39 +322,17 @@ impl FusedMaskedLm {
                         &max.ffn,
                     ),
                     ffn_out: linear(&format!("{p}.ffn.lin2"))?,
-                    output_norm: norm(&format!("{p}.output_layer_norm"))?,
+                    output_norm: norm(checkpoint, &format!("{p}.output_layer_norm"))?,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let word_embeddings = get("distilbert.embeddings.word_embeddings.weight")?;
-        Ok(FusedMaskedLm {
+        Ok(Encoder {
             config: cfg.clone(),
-            precision,
-            projector: projector(&word_embeddings, get("vocab_projector.bias")?, precision),
-            word_embeddings,
+            word_embeddings: get("distilbert.embeddings.word_embeddings.weight")?,
             position_embeddings: get("distilbert.embeddings.position_embeddings.weight")?,
-            embedding_norm: norm("distilbert.embeddings.LayerNorm")?,
+            embedding_norm: norm(checkpoint, "distilbert.embeddings.LayerNorm")?,
             blocks,
-            vocab_transform: Dense::from_out_in(
-                &get("vocab_transform.weight")?,
-                get("vocab_transform.bias")?,
-            ),
-            vocab_norm: norm("vocab_layer_norm")?,
         })
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
-    /// The last hidden states of each sequence of token ids (each with its
-    /// `[CLS]` and `[SEP]`, at most the model's positions long).
-    pub fn encode(&self, sequences: &[&[u32]]) -> Result<Hidden, Error> {
-        self.encode_observed(sequences, |_, _| {})
     }
 
     /// Per block, the largest magnitude of each input channel of the
@@ -366,75 +445,24 @@ impl FusedMaskedLm {
             seqs,
         })
     }
+}
 
-    /// The MLM head's log-softmax over the vocabulary for each row of
-    /// `rows` (n × dim, row-major): (n × vocab), row-major.
-    pub fn log_probs(&self, rows: &[f32]) -> Vec<f32> {
-        let mut logits = self.logits(rows);
-        ops::log_softmax_rows(&mut logits, self.config.vocab_size);
-        logits
-    }
+/// A checkpoint's tensor, flattened.
+fn tensor(checkpoint: &Checkpoint, name: &str) -> Result<Vec<f32>, Error> {
+    let tensor = checkpoint
+        .tensors
+        .get(name)
+        .ok_or_else(|| Error::InvalidArgument(format!("the checkpoint has no tensor {name}")))?;
+    Ok(tensor.flatten_all()?.to_vec1::<f32>()?)
+}
 
-    /// The MLM head's logits for each row of `rows`: (n × vocab).
-    pub fn logits(&self, rows: &[f32]) -> Vec<f32> {
-        let n = rows.len() / self.config.dim;
-        let mut h = vec![0f32; rows.len()];
-        self.vocab_transform.forward(rows, &mut h);
-        activate(&mut h, self.config.activation);
-        self.vocab_norm.add_and_normalise(&mut h, &[]);
-        let mut logits = vec![0f32; n * self.config.vocab_size];
-        self.projector.forward(&h, &mut logits);
-        logits
-    }
-
-    /// Logits at every position of a padded batch, (batch, seq, vocab), as
-    /// the other engines compute them; `attention_mask` marks real tokens
-    /// (each row's real tokens come first).
-    pub fn padded_logits(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-    ) -> Result<Tensor, Error> {
-        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
-        let logits = self.logits(&hidden.rows);
-        padded(
-            &logits,
-            &hidden.seqs,
-            width,
-            self.config.vocab_size,
-            input_ids,
-        )
-    }
-
-    /// Hidden states of a padded batch, (batch, seq, dim), zero at padding.
-    pub fn padded_hidden_states(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-    ) -> Result<Tensor, Error> {
-        let (hidden, width) = self.padded_hidden(input_ids, attention_mask)?;
-        padded(&hidden.rows, &hidden.seqs, width, hidden.dim, input_ids)
-    }
-
-    fn padded_hidden(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-    ) -> Result<(Hidden, usize), Error> {
-        let ids = input_ids
-            .to_dtype(candle_core::DType::U32)?
-            .to_vec2::<u32>()?;
-        let mask = attention_mask
-            .to_dtype(candle_core::DType::U32)?
-            .to_vec2::<u32>()?;
-        let width = ids.first().map_or(0, Vec::len);
-        let seqs: Vec<&[u32]> = ids
-            .iter()
-            .zip(&mask)
-            .map(|(ids, mask)| &ids[..mask.iter().filter(|&&m| m != 0).count()])
-            .collect();
-        Ok((self.encode(&seqs)?, width))
-    }
+/// The LayerNorm whose weight and bias are `{prefix}.weight` and `.bias`.
+fn norm(checkpoint: &Checkpoint, prefix: &str) -> Result<Norm, Error> {
+    Ok(Norm {
+        weight: tensor(checkpoint, &format!("{prefix}.weight"))?,
+        bias: tensor(checkpoint, &format!("{prefix}.bias"))?,
+        eps: LAYER_NORM_EPS as f32,
+    })
 }
 
 /// The MLM head's projector (the word embeddings, tied): in f32 for the
@@ -471,6 +499,16 @@ fn padded(
         (seqs.len(), width, size),
         like.device(),
     )?)
+}
+
+/// Makes a thread's scratch `buffer` at least `len` long; what it held may
+/// stay. The int8 and bf16 layers keep their buffers of quantised rows and
+/// sums from call to call: fresh zeroed ones for every task took 2–4% of
+/// the corrector's time.
+fn grow<T: Default + Clone>(buffer: &mut Vec<T>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, T::default());
+    }
 }
 
 fn activate(x: &mut [f32], activation: Activation) {

@@ -253,9 +253,14 @@ pub fn attention(qkv: &[f32], seqs: &[Range<usize>], heads: usize, context: &mut
 /// scores Q·Kᵀ and the context P·V are two small products that `gemm`
 /// reads in place (strided views of the qkv rows), and softmax runs on
 /// each row of scores in between.
+///
+/// The rows of scores are padded to whole vectors, with −∞ (a weight of
+/// 0): a row of a short sentence is a few dozen scores, and without the
+/// padding the softmax spent most of its time in scalar tails.
 fn attend(rows: &[f32], len: usize, heads: usize, head_dim: usize, out: &mut [f32]) {
     let d = heads * head_dim;
-    let mut scores = vec![0f32; len * len];
+    let stride = len.next_multiple_of(LANES);
+    let mut scores = vec![f32::NEG_INFINITY; len * stride];
     for h in 0..heads {
         let (q, k, v) = (
             &rows[h * head_dim..],
@@ -268,21 +273,21 @@ fn attend(rows: &[f32], len: usize, heads: usize, head_dim: usize, out: &mut [f3
             let keys_transposed = (k.as_ptr(), 1, 3 * d);
             product(
                 (len, len, head_dim),
-                (scores.as_mut_ptr(), len),
+                (scores.as_mut_ptr(), stride),
                 false,
                 (q.as_ptr(), 3 * d, 1),
                 keys_transposed,
                 Parallelism::None,
             );
         }
-        scores.chunks_exact_mut(len).for_each(softmax_row);
+        softmax_padded_rows(&mut scores, len, stride);
         // SAFETY: as above.
         unsafe {
             product(
                 (len, head_dim, len),
                 (out[h * head_dim..].as_mut_ptr(), d),
                 false,
-                (scores.as_ptr(), len, 1),
+                (scores.as_ptr(), stride, 1),
                 (v.as_ptr(), 3 * d, 1),
                 Parallelism::None,
             );
@@ -290,12 +295,46 @@ fn attend(rows: &[f32], len: usize, heads: usize, head_dim: usize, out: &mut [f3
     }
 }
 
+/// Softmax of the first `len` values of each row of `scores`, whose rows
+/// are `stride` apart (a multiple of [`LANES`]) and −∞ after `len`, on
+/// entry and on return.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-fn softmax_row(row: &mut [f32]) {
-    let max = max(row);
-    row.iter_mut().for_each(|s| *s = exp(*s - max));
-    let inv = 1.0 / sum(row);
-    row.iter_mut().for_each(|s| *s *= inv);
+fn softmax_padded_rows(scores: &mut [f32], len: usize, stride: usize) {
+    for row in scores.chunks_exact_mut(stride) {
+        let mut high = [f32::NEG_INFINITY; LANES];
+        for c in row.chunks_exact(LANES) {
+            for l in 0..LANES {
+                high[l] = if c[l] > high[l] { c[l] } else { high[l] };
+            }
+        }
+        let max = halve(high, |a, b| if a > b { a } else { b });
+        let mut total = [0f32; LANES];
+        for c in row.chunks_exact_mut(LANES) {
+            for l in 0..LANES {
+                // −∞ gives e^-87, about 1e-38: nothing beside a row's largest
+                // score, e^0 = 1.
+                c[l] = exp(c[l] - max);
+                total[l] += c[l];
+            }
+        }
+        let inv = 1.0 / halve(total, |a, b| a + b);
+        row.iter_mut().for_each(|v| *v *= inv);
+        row[len..].fill(f32::NEG_INFINITY);
+    }
+}
+
+/// Folds the lanes in halves, which compiles to a few shuffles where a
+/// fold from the left is a chain of scalar operations.
+#[inline(always)]
+fn halve(mut lanes: [f32; LANES], op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            lanes[l] = op(lanes[l], lanes[l + width]);
+        }
+        width /= 2;
+    }
+    lanes[0]
 }
 
 /// Each row ← log-softmax(row), on all threads.
@@ -318,13 +357,16 @@ fn log_softmax_row(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v -= shift);
 }
 
-/// e^x for x ≤ 0 (softmax arguments), within 2 ulp of `f32::exp`, in
-/// arithmetic the compiler vectorises (libm's `expf` is a scalar call,
-/// and a vocabulary row has 30,522 of them): e^x = 2^k · e^r with
-/// |r| ≤ ln 2 / 2, and a degree-7 Taylor polynomial for e^r.
+/// e^x for x ≤ 0 (softmax arguments), within 2 ulp of `f32::exp`, and
+/// finite for any x, in arithmetic the compiler vectorises (libm's `expf`
+/// is a scalar call, and a vocabulary row has 30,522 of them):
+/// e^x = 2^k · e^r with |r| ≤ ln 2 / 2, and a degree-7 Taylor polynomial
+/// for e^r.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
-    let x = x.max(-87.0);
+    // The clamp also sends NaN to -87.
+    #[allow(clippy::manual_clamp)] // `clamp` would keep NaN.
+    let x = x.max(-87.0).min(88.0);
     let k = (x * std::f32::consts::LOG2_E).round();
     let r = x - k * 0.693_145_75 - k * 1.428_606_8e-6;
     let mut p = 1.0 / 5040.0;
@@ -339,7 +381,11 @@ fn exp(x: f32) -> f32 {
     ] {
         p = p * r + c;
     }
-    p * f32::from_bits(((k as i32 + 127) as u32) << 23)
+    // Not `k as i32`: a saturating conversion compiles to a scalar
+    // conversion and two moves per value, which took most of a softmax's
+    // time. SAFETY: k is a whole number in [-126, 127].
+    let k = unsafe { k.to_int_unchecked::<i32>() };
+    p * f32::from_bits(((k + 127) as u32) << 23)
 }
 
 #[cfg(test)]
@@ -410,6 +456,35 @@ mod tests {
             );
         }
         assert!(exp(-1000.0) < 1e-37 && exp(-1000.0) >= 0.0);
+    }
+
+    #[test]
+    fn exp_stays_finite_for_any_input() {
+        for x in [f32::NEG_INFINITY, f32::NAN, 1e30, f32::INFINITY] {
+            assert!(exp(x).is_finite(), "e^{x} = {}", exp(x));
+        }
+        assert!((exp(3.0) - 3f32.exp()).abs() <= 4.0 * f32::EPSILON * 3f32.exp());
+    }
+
+    #[test]
+    fn softmax_of_padded_rows_is_the_softmax_of_their_first_values() {
+        let (len, stride) = (5, 16);
+        let mut scores = vec![f32::NEG_INFINITY; 3 * stride];
+        for (row, values) in scores
+            .chunks_exact_mut(stride)
+            .zip(values(3 * len, 7).chunks(len))
+        {
+            row[..len].copy_from_slice(values);
+        }
+        let before = scores.clone();
+        softmax_padded_rows(&mut scores, len, stride);
+        for (row, was) in scores.chunks_exact(stride).zip(before.chunks_exact(stride)) {
+            let total: f32 = was[..len].iter().map(|v| v.exp()).sum();
+            for (p, v) in row[..len].iter().zip(&was[..len]) {
+                assert!((p - v.exp() / total).abs() < 1e-6);
+            }
+            assert!(row[len..].iter().all(|&v| v == f32::NEG_INFINITY));
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use std::arch::x86_64::*;
 
-use super::{packing, GROUP, OUTPUT_BLOCK};
+use super::GROUP;
+use crate::model::fused::packing::{self, OUTPUT_BLOCK};
 
 /// Rows per tile.
 const ROWS: usize = 4;

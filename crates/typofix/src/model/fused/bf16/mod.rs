@@ -14,6 +14,7 @@
 #[cfg(target_arch = "x86_64")]
 mod avx512_bf16;
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use half::bf16;
@@ -22,9 +23,9 @@ use rayon::prelude::*;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 use super::amx;
-use super::dispatch;
 use super::ops::Dense;
-use super::packing::{self, OUTPUT_BLOCK};
+use super::packing;
+use super::{dispatch, grow};
 
 /// Depths are padded to a multiple of this: one AMX tile row of bf16.
 const DEPTH_STEP: usize = 32;
@@ -171,6 +172,12 @@ impl Bf16Dense {
     }
 }
 
+thread_local! {
+    /// A thread's rows of bf16 activations and their sums, kept from call
+    /// to call ([`super::grow`]): for the projector they are 8 MB a task.
+    static SCRATCH: RefCell<(Vec<u16>, Vec<f32>)> = RefCell::default();
+}
+
 impl Packed {
     fn forward(&self, x: &[f32], y: &mut [f32]) {
         let (k, n, depth, width) = (self.inputs, self.bias.len(), self.depth, self.width);
@@ -178,17 +185,27 @@ impl Packed {
         y.par_chunks_mut(rows_per_task * n)
             .zip(x.par_chunks(rows_per_task * k))
             .for_each(|(y, x)| {
-                let rows = x.len() / k;
-                let padded_rows = rows.next_multiple_of(row_multiple);
-                let mut q = vec![0u16; padded_rows * depth];
-                for (row, out) in x.chunks_exact(k).zip(q.chunks_exact_mut(depth)) {
-                    round_row(row, &mut out[..k]);
-                }
-                let mut sums = vec![0f32; padded_rows * width];
-                self.products(&q, &mut sums);
-                for (y, sums) in y.chunks_exact_mut(n).zip(sums.chunks_exact(width)) {
-                    add_bias(&sums[..n], &self.bias, y);
-                }
+                SCRATCH.with_borrow_mut(|(q, sums)| {
+                    let padded_rows = (x.len() / k).next_multiple_of(row_multiple);
+                    grow(q, padded_rows * depth);
+                    grow(sums, padded_rows * width);
+                    let (q, sums) = (
+                        &mut q[..padded_rows * depth],
+                        &mut sums[..padded_rows * width],
+                    );
+                    // A row's padding must be zero (stale bits could be NaN,
+                    // and NaN · 0 is NaN); padding rows only give sums that
+                    // are never read.
+                    for (row, out) in x.chunks_exact(k).zip(q.chunks_exact_mut(depth)) {
+                        let (out, padding) = out.split_at_mut(k);
+                        round_row(row, out);
+                        padding.fill(0);
+                    }
+                    self.products(q, sums);
+                    for (y, sums) in y.chunks_exact_mut(n).zip(sums.chunks_exact(width)) {
+                        add_bias(&sums[..n], &self.bias, y);
+                    }
+                })
             });
     }
 

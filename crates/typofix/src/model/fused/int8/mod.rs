@@ -31,6 +31,7 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512_vnni;
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -39,8 +40,8 @@ use rayon::prelude::*;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 use super::amx;
-use super::dispatch;
-use super::packing::{self, OUTPUT_BLOCK};
+use super::packing;
+use super::{dispatch, grow};
 
 /// Depths are padded to a multiple of this many bytes: one AMX tile row,
 /// and a whole number of every kernel's steps.
@@ -250,44 +251,52 @@ impl Int8Dense {
     /// y = x · Wᵀ + b for every row of `x`; `y` is overwritten.
     pub fn forward(&self, x: &[f32], y: &mut [f32]) {
         let (k, n) = (self.inputs, self.outputs());
-        let (rows_per_task, row_multiple) = self.kernel.rows();
+        let (rows_per_task, _) = self.kernel.rows();
         y.par_chunks_mut(rows_per_task * n)
             .zip(x.par_chunks(rows_per_task * k))
-            .for_each(|(y, x)| {
-                let rows = x.len() / k;
-                let padded_rows = rows.next_multiple_of(row_multiple);
-                // One buffer of each for all the parts: every kernel writes
-                // all the sums, and each part rewrites all of its rows' bytes
-                // (padding rows only give sums that are never read).
-                let depth = self.parts.iter().map(|p| p.depth).max().unwrap_or(0);
-                let mut q = vec![0i8; padded_rows * depth];
-                let mut sums = vec![0i32; padded_rows * self.parts[0].width];
-                let mut row_scales = Vec::with_capacity(rows);
-                for (n_part, part) in self.parts.iter().enumerate() {
-                    let columns = part.columns.clone();
-                    let unsmooth = &self.unsmooth[columns.clone()];
-                    let q = &mut q[..padded_rows * part.depth];
-                    row_scales.clear();
-                    for (row, out) in x.chunks_exact(k).zip(q.chunks_exact_mut(part.depth)) {
-                        let (out, padding) = out.split_at_mut(columns.len());
-                        padding.fill(0);
-                        row_scales.push(quantise_centred(&row[columns.clone()], unsmooth, out));
-                    }
-                    self.products(part, q, &mut sums);
-                    let weights = (part.scales.as_slice(), part.weight_sums.as_slice());
-                    for ((y, sums), &(sx, centre)) in y
-                        .chunks_exact_mut(n)
-                        .zip(sums.chunks_exact(part.width))
-                        .zip(&row_scales)
-                    {
-                        if n_part == 0 {
-                            dequantise_row(&sums[..n], sx, centre, weights, &self.bias, y);
-                        } else {
-                            accumulate_row(&sums[..n], sx, centre, weights, y);
-                        }
-                    }
+            .for_each(|(y, x)| SCRATCH.with_borrow_mut(|scratch| self.forward_task(x, y, scratch)));
+    }
+
+    /// [`Int8Dense::forward`] for one task's rows, group by group.
+    fn forward_task(&self, x: &[f32], y: &mut [f32], scratch: &mut Scratch) {
+        let (k, n) = (self.inputs, self.outputs());
+        let padded_rows = (x.len() / k).next_multiple_of(self.kernel.rows().1);
+        // Every kernel writes all the sums, and each part rewrites all of
+        // its rows' bytes: padding rows, stale or not, only give sums that
+        // are never read.
+        let depth = self.parts.iter().map(|p| p.depth).max().unwrap_or(0);
+        let Scratch {
+            q,
+            sums,
+            row_scales,
+        } = scratch;
+        grow(q, padded_rows * depth);
+        grow(sums, padded_rows * self.parts[0].width);
+        for (n_part, part) in self.parts.iter().enumerate() {
+            let columns = part.columns.clone();
+            let unsmooth = &self.unsmooth[columns.clone()];
+            let q = &mut q[..padded_rows * part.depth];
+            let sums = &mut sums[..padded_rows * part.width];
+            row_scales.clear();
+            for (row, out) in x.chunks_exact(k).zip(q.chunks_exact_mut(part.depth)) {
+                let (out, padding) = out.split_at_mut(columns.len());
+                padding.fill(0);
+                row_scales.push(quantise_centred(&row[columns.clone()], unsmooth, out));
+            }
+            self.products(part, q, sums);
+            let weights = (part.scales.as_slice(), part.weight_sums.as_slice());
+            for ((y, sums), &(sx, centre)) in y
+                .chunks_exact_mut(n)
+                .zip(sums.chunks_exact(part.width))
+                .zip(row_scales.iter())
+            {
+                if n_part == 0 {
+                    dequantise_row(&sums[..n], sx, centre, weights, &self.bias, y);
+                } else {
+                    accumulate_row(&sums[..n], sx, centre, weights, y);
                 }
-            });
+            }
+        }
     }
 
     /// sums[t, o] = Σ_k q[t, k] · w[o, k] for the rows of `q`.
@@ -311,6 +320,22 @@ impl Int8Dense {
             Kernel::Portable => portable_products(q, w, depth, sums),
         }
     }
+}
+
+/// A thread's buffers for [`Int8Dense::forward`], kept from call to call
+/// ([`super::grow`]).
+#[derive(Default)]
+struct Scratch {
+    /// Quantised rows of activations, one group of inputs at a time.
+    q: Vec<i8>,
+    /// Their products with one group's weights.
+    sums: Vec<i32>,
+    /// Per row: the scale and centre of its quantised group.
+    row_scales: Vec<(f32, f32)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 impl Part {
