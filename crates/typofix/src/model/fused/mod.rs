@@ -11,9 +11,9 @@
 //! The encoder's linear layers run in f32, on int8 weights
 //! ([`Precision::Int8`], [`int8`]) or on bf16 ones ([`Precision::Bf16`],
 //! [`bf16`]), with their kernels picked at run time for the CPU (AMX,
-//! AVX-512 VNNI or BF16, AVX2, or portable). With either, the MLM head's
-//! projector runs in bf16 ([`projector`]); the rest of the head stays in
-//! f32.
+//! AVX-512 VNNI or BF16, AVX2; NEON with or without `sdot` for int8; or
+//! portable). With either, the MLM head's projector runs in bf16
+//! ([`projector`]); the rest of the head stays in f32.
 //!
 //! The math is Hugging Face's `DistilBertForMaskedLM` in inference; the
 //! tests check it against the standard engine.
@@ -24,6 +24,8 @@ mod bf16;
 mod dispatch;
 mod int8;
 mod ops;
+// Only x86-64 has kernels that read the packed layout.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod packing;
 
 use std::ops::Range;

@@ -17,27 +17,12 @@ const OUTPUTS_PER_BLOCK: usize = 64;
 #[target_feature(enable = "avx2")]
 pub unsafe fn products(x: &[i8], w: &[i8], depth: usize, sums: &mut [i32]) {
     let (rows, n) = (x.len() / depth, w.len() / depth);
-    let mut block = 0;
-    while block < n {
-        let end = (block + OUTPUTS_PER_BLOCK).min(n);
-        let mut t = 0;
-        while t < rows {
-            let tr = (rows - t).min(2);
-            let mut o = block;
-            while o < end {
-                let oc = (end - o).min(4);
-                match (tr, oc) {
-                    (2, 4) => tile::<2, 4>(x, w, depth, n, t, o, sums),
-                    (1, 4) => tile::<1, 4>(x, w, depth, n, t, o, sums),
-                    (2, _) => tile::<2, 1>(x, w, depth, n, t, o, sums),
-                    _ => tile::<1, 1>(x, w, depth, n, t, o, sums),
-                }
-                o += if oc == 4 { 4 } else { 1 };
-            }
-            t += tr;
-        }
-        block = end;
-    }
+    super::for_each_tile(rows, n, OUTPUTS_PER_BLOCK, |tr, oc, t, o| match (tr, oc) {
+        (2, 4) => tile::<2, 4>(x, w, depth, n, t, o, sums),
+        (1, 4) => tile::<1, 4>(x, w, depth, n, t, o, sums),
+        (2, _) => tile::<2, 1>(x, w, depth, n, t, o, sums),
+        _ => tile::<1, 1>(x, w, depth, n, t, o, sums),
+    });
 }
 
 #[inline]

@@ -30,6 +30,8 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -66,6 +68,12 @@ pub enum Kernel {
     /// AVX2: `vpmaddubsw` on |x| and w·sign(x), widened by `vpmaddwd`.
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// aarch64 with FEAT_DotProd: `sdot` sums 4 products into each of 4 lanes.
+    #[cfg(target_arch = "aarch64")]
+    NeonDotprod,
+    /// Any aarch64: `smull`/`smlal2` to i16, `sadalp` into i32.
+    #[cfg(target_arch = "aarch64")]
+    Neon,
     /// Plain Rust in i32, for any CPU.
     Portable,
 }
@@ -75,7 +83,8 @@ pub enum Kernel {
 enum Layout {
     /// (outputs × padded depth): each output's weights contiguous.
     RowMajor,
-    /// [`packing`], in groups of 4 depths.
+    /// [`packing`], in groups of 4 depths (x86-64's kernels only).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     Packed,
 }
 
@@ -106,6 +115,14 @@ impl Kernel {
         if is_x86_feature_detected!("avx2") {
             out.push(Kernel::Avx2);
         }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("dotprod") {
+            out.push(Kernel::NeonDotprod);
+        }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            out.push(Kernel::Neon);
+        }
         out.push(Kernel::Portable);
         out
     }
@@ -118,6 +135,10 @@ impl Kernel {
             Kernel::Avx512Vnni => "avx512-vnni",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => "avx2",
+            #[cfg(target_arch = "aarch64")]
+            Kernel::NeonDotprod => "neon-dotprod",
+            #[cfg(target_arch = "aarch64")]
+            Kernel::Neon => "neon",
             Kernel::Portable => "portable",
         }
     }
@@ -130,6 +151,8 @@ impl Kernel {
             Kernel::Avx512Vnni => Layout::Packed,
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => Layout::RowMajor,
+            #[cfg(target_arch = "aarch64")]
+            Kernel::NeonDotprod | Kernel::Neon => Layout::RowMajor,
             Kernel::Portable => Layout::RowMajor,
         }
     }
@@ -172,6 +195,7 @@ struct Part {
     weight_sums: Vec<f32>,
     /// Per (padded) output: 128 · Σ_k w[o, k], for `vpdpbusd`, which takes
     /// activations as unsigned bytes (x + 128); empty for other kernels.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     offsets: Vec<i32>,
     /// The inputs rounded up to [`DEPTH_STEP`].
     depth: usize,
@@ -317,6 +341,13 @@ impl Int8Dense {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: only offered where the CPU has AVX2.
             Kernel::Avx2 => unsafe { avx2::products(q, w, depth, sums) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: only offered where the CPU has FEAT_DotProd; depths
+            // are multiples of 64.
+            Kernel::NeonDotprod => unsafe { neon::products_dotprod(q, w, depth, sums) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: only offered where the CPU has NEON; as above.
+            Kernel::Neon => unsafe { neon::products_neon(q, w, depth, sums) },
             Kernel::Portable => portable_products(q, w, depth, sums),
         }
     }
@@ -512,6 +543,37 @@ fn accumulate_row(
     for (((y, &s), sw), ws) in y.iter_mut().zip(sums).zip(scales).zip(weight_sums) {
         // No `mul_add`: the sums would round differently on CPUs without FMA.
         *y += s as f32 * sx * sw + centre * ws;
+    }
+}
+
+/// The tiles of a row-major kernel (AVX2's, NEON's): `rows` × `n` sums
+/// in blocks of `block` outputs, whose weights stay in cache while the
+/// rows go through them, and in each block tiles of 2 rows × 4 outputs,
+/// or fewer at the edges. Calls `tile(tile_rows, tile_outputs, t, o)` for
+/// the tile whose first sum is (t, o).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+fn for_each_tile(
+    rows: usize,
+    n: usize,
+    block: usize,
+    mut tile: impl FnMut(usize, usize, usize, usize),
+) {
+    let mut start = 0;
+    while start < n {
+        let end = (start + block).min(n);
+        let mut t = 0;
+        while t < rows {
+            let tr = (rows - t).min(2);
+            let mut o = start;
+            while o < end {
+                let oc = if end - o >= 4 { 4 } else { 1 };
+                tile(tr, oc, t, o);
+                o += oc;
+            }
+            t += tr;
+        }
+        start = end;
     }
 }
 
