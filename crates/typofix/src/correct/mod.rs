@@ -147,9 +147,10 @@ impl Corrector {
     }
 
     /// A corrector over a model package's parts, the model running on
-    /// `engine`. Building an engine takes a large share of start-up (the
-    /// int8 one about a quarter of a second), so each is built only when
-    /// asked for.
+    /// `engine`. Building an engine takes a large share of start-up, so
+    /// only the one asked for is built: `--engine int8` used to build the
+    /// default f32 one first, and took 1.56 s to start instead of 1.17 s
+    /// (docs/BENCHMARKS.md, "Start-up").
     pub fn from_package(parts: ModelPackage, engine: Engine) -> Result<Corrector, Error> {
         let settings = parts.settings;
         let lexicon = parts.lexicon;

@@ -285,8 +285,8 @@ impl FusedMaskedLm {
 impl Encoder {
     /// The embeddings and blocks of a checkpoint, the blocks' linear layers
     /// in `precision`. int8 smooths the products that follow a LayerNorm,
-    /// calibrated on an f32 encoder's activations (about 0.05 s of
-    /// start-up; the MLM head is not built for it).
+    /// calibrated on the activations of an f32 copy of the encoder (the
+    /// MLM head, with its 30,522-word projector, is not built for it).
     fn load(checkpoint: &Checkpoint, precision: Precision) -> Result<Encoder, Error> {
         let cfg = &checkpoint.config;
         let get = |name: &str| tensor(checkpoint, name);
