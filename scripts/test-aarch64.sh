@@ -19,10 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=aarch64-unknown-linux-gnu
-missing=()
-rustup target list --installed 2>/dev/null | grep -qx "$target" || missing+=("rust target $target")
-command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
-command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+find_missing() {
+    missing=()
+    rustup target list --installed 2>/dev/null | grep -qx "$target" || missing+=("rust target $target")
+    command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+    command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+}
+find_missing
 if ((${#missing[@]})) && [[ ${INSTALL:-0} == 1 ]]; then
     rustup target add "$target" || true
     if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
@@ -30,10 +33,7 @@ if ((${#missing[@]})) && [[ ${INSTALL:-0} == 1 ]]; then
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
             gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null || true
     fi
-    missing=()
-    rustup target list --installed 2>/dev/null | grep -qx "$target" || missing+=("rust target $target")
-    command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
-    command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+    find_missing
 fi
 if ((${#missing[@]})); then
     echo "aarch64 kernels NOT tested: missing ${missing[*]} (INSTALL=1 $0 installs them)"
